@@ -1,0 +1,122 @@
+"""Accounts: registration, password checks and the flask-login user object."""
+
+from __future__ import annotations
+
+import re
+
+import sqlite_utils
+from flask_login import UserMixin
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .clock import to_db
+from .db import one, transaction
+from .errors import ValidationError
+
+PASSWORD_MIN = 8
+PASSWORD_MAX = 1024
+EMAIL_MAX = 254
+_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# Checked against when the email is unknown, so a failed login takes as long
+# whether or not the account exists.
+_DUMMY_HASH = generate_password_hash("not-a-real-password")
+
+
+class User(UserMixin):
+    def __init__(self, row: dict):
+        self.row = row
+        self.id = row["id"]
+        self.email = row["email"]
+        self.is_admin = bool(row["is_admin"])
+        self.timezone = row["timezone"]
+        self.extra_pat_slots = row["extra_pat_slots"]
+        self.default_template_id = row["default_template_id"]
+
+
+def normalize_email(email: str | None) -> str:
+    return (email or "").strip().lower()
+
+
+def validate_email(email: str) -> str | None:
+    if not email:
+        return "Enter your email address."
+    if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
+        return "Enter a valid email address, like name@example.com."
+    return None
+
+
+def validate_password(password: str | None) -> str | None:
+    if not password or len(password) < PASSWORD_MIN:
+        return f"Use at least {PASSWORD_MIN} characters."
+    if len(password) > PASSWORD_MAX:
+        return f"Use at most {PASSWORD_MAX} characters."
+    return None
+
+
+def get_user(db: sqlite_utils.Database, user_id) -> User | None:
+    row = one(db, "SELECT * FROM users WHERE id = ?", (user_id,))
+    return User(row) if row else None
+
+
+def find_by_email(db: sqlite_utils.Database, email: str) -> User | None:
+    row = one(db, "SELECT * FROM users WHERE email = ?", (normalize_email(email),))
+    return User(row) if row else None
+
+
+def create_user(
+    db: sqlite_utils.Database, email: str, password: str, now, admin: bool = False
+) -> User:
+    """Create an account; the very first account becomes an admin.
+
+    :raise ValidationError: bad email or password, or the email is taken.
+    """
+    email = normalize_email(email)
+    errors = {}
+    if message := validate_email(email):
+        errors["email"] = message
+    if message := validate_password(password):
+        errors["password"] = message
+    if errors:
+        raise ValidationError(errors)
+    password_hash = generate_password_hash(password)
+    with transaction(db):
+        if one(db, "SELECT id FROM users WHERE email = ?", (email,)):
+            raise ValidationError(
+                {"email": "An account with this email already exists. Log in instead."}
+            )
+        first = one(db, "SELECT COUNT(*) AS n FROM users")["n"] == 0
+        cursor = db.execute(
+            "INSERT INTO users (email, password_hash, is_admin, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (email, password_hash, int(admin or first), to_db(now)),
+        )
+    return get_user(db, cursor.lastrowid)
+
+
+def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User | None:
+    """The user whose email and password match, or None (without saying which failed)."""
+    row = one(db, "SELECT * FROM users WHERE email = ?", (normalize_email(email),))
+    if row is None:
+        check_password_hash(_DUMMY_HASH, password or "")
+        return None
+    if not check_password_hash(row["password_hash"], password or ""):
+        return None
+    return User(row)
+
+
+def check_password(db: sqlite_utils.Database, user_id: int, password: str) -> bool:
+    row = one(db, "SELECT password_hash FROM users WHERE id = ?", (user_id,))
+    return bool(row) and check_password_hash(row["password_hash"], password or "")
+
+
+def grant_slots(db: sqlite_utils.Database, email: str, slots: int) -> User:
+    """Raise an account's active-PAT limit by `slots`."""
+    if slots < 1:
+        raise ValidationError({"slots": "Grant at least 1 slot."})
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE users SET extra_pat_slots = extra_pat_slots + ? WHERE email = ?",
+            (slots, normalize_email(email)),
+        )
+        if cursor.rowcount == 0:
+            raise ValidationError({"email": f"No account with email {email}."})
+    return find_by_email(db, email)

@@ -1,0 +1,144 @@
+"""CV templates: each account's named templates and its default."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import sqlite_utils
+
+from .clock import to_db
+from .db import one, transaction
+from .errors import NotFound, ValidationError
+
+NAME_MAX = 80
+CONTENT_MAX = 100_000
+
+
+def _clean_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Give the template a name."})
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": f"Use at most {NAME_MAX} characters."})
+    return name
+
+
+def _clean_content(content: str | None) -> str:
+    content = (content or "").replace("\r\n", "\n")
+    if len(content) > CONTENT_MAX:
+        raise ValidationError({"content": f"Keep the content under {CONTENT_MAX:,} characters."})
+    return content
+
+
+def list_templates(db: sqlite_utils.Database, user_id: int) -> list[dict]:
+    return list(
+        db.query(
+            "SELECT t.*, (SELECT COUNT(*) FROM pats p WHERE p.template_id = t.id"
+            " AND p.revoked_at IS NULL) AS pat_count"
+            " FROM cv_templates t WHERE t.user_id = ? ORDER BY t.name COLLATE NOCASE",
+            (user_id,),
+        )
+    )
+
+
+def get_owned(db: sqlite_utils.Database, user_id: int, template_id) -> dict:
+    row = one(
+        db,
+        "SELECT * FROM cv_templates WHERE id = ? AND user_id = ?",
+        (template_id, user_id),
+    )
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def find_by_name(db: sqlite_utils.Database, user_id: int, name: str) -> dict | None:
+    return one(
+        db,
+        "SELECT * FROM cv_templates WHERE user_id = ? AND name = ? COLLATE NOCASE",
+        (user_id, " ".join(name.split())),
+    )
+
+
+def _duplicate_name(name: str) -> ValidationError:
+    return ValidationError({"name": f"You already have a template named “{name}”."})
+
+
+def create(
+    db: sqlite_utils.Database,
+    user_id: int,
+    name: str,
+    content: str,
+    now,
+    make_default: bool = False,
+) -> dict:
+    name, content = _clean_name(name), _clean_content(content)
+    try:
+        with transaction(db):
+            cursor = db.execute(
+                "INSERT INTO cv_templates (user_id, name, content, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?)",
+                (user_id, name, content, to_db(now), to_db(now)),
+            )
+            if make_default:
+                db.execute(
+                    "UPDATE users SET default_template_id = ? WHERE id = ?",
+                    (cursor.lastrowid, user_id),
+                )
+    except sqlite3.IntegrityError:
+        raise _duplicate_name(name) from None
+    return get_owned(db, user_id, cursor.lastrowid)
+
+
+def update(
+    db: sqlite_utils.Database, user_id: int, template_id, name: str, content: str, now
+) -> dict:
+    get_owned(db, user_id, template_id)
+    name, content = _clean_name(name), _clean_content(content)
+    try:
+        with transaction(db):
+            db.execute(
+                "UPDATE cv_templates SET name = ?, content = ?, updated_at = ?"
+                " WHERE id = ? AND user_id = ?",
+                (name, content, to_db(now), template_id, user_id),
+            )
+    except sqlite3.IntegrityError:
+        raise _duplicate_name(name) from None
+    return get_owned(db, user_id, template_id)
+
+
+def set_default(db: sqlite_utils.Database, user_id: int, template_id) -> None:
+    """Make a template the account default; None clears the default."""
+    if template_id is not None:
+        get_owned(db, user_id, template_id)
+    with transaction(db):
+        db.execute(
+            "UPDATE users SET default_template_id = ? WHERE id = ?", (template_id, user_id)
+        )
+
+
+def pats_using(db: sqlite_utils.Database, user_id: int, template_id) -> list[dict]:
+    """Active PATs that will break if this template goes (custom choice, or the default)."""
+    return list(
+        db.query(
+            "SELECT p.id, p.name, p.template_choice FROM pats p JOIN users u ON u.id = p.user_id"
+            " WHERE p.user_id = ? AND p.revoked_at IS NULL AND ("
+            "  (p.template_choice = 'custom' AND p.template_id = :t)"
+            "  OR (p.template_choice = 'default' AND u.default_template_id = :t))"
+            " ORDER BY p.name COLLATE NOCASE".replace("?", ":u"),
+            {"u": user_id, "t": template_id},
+        )
+    )
+
+
+def delete(db: sqlite_utils.Database, user_id: int, template_id) -> dict:
+    """Delete a template. PATs using it are left pointing at nothing ("CV template
+    not found") until their owner picks another; this is allowed on purpose."""
+    template = get_owned(db, user_id, template_id)
+    with transaction(db):
+        # ON DELETE SET NULL clears pats.template_id, users.default_template_id and
+        # submissions.template_id; submissions keep the name they were made with.
+        db.execute(
+            "DELETE FROM cv_templates WHERE id = ? AND user_id = ?", (template_id, user_id)
+        )
+    return template

@@ -1,0 +1,138 @@
+"""Numbered schema migrations, applied in order at start-up.
+
+Each migration runs inside one write transaction together with the bump of
+`PRAGMA user_version`, so a crash leaves the file at the old or the new version,
+never between. Re-running is a no-op. Applied migrations are also listed, with
+their time, in `schema_migrations` for operators.
+"""
+
+from __future__ import annotations
+
+import logging
+
+import sqlite_utils
+
+from .clock import SystemClock, to_db
+from .db import enable_wal, transaction
+
+log = logging.getLogger(__name__)
+
+_0001_foundation = """
+CREATE TABLE users (
+    id INTEGER PRIMARY KEY,
+    email TEXT NOT NULL UNIQUE,
+    password_hash TEXT NOT NULL,
+    is_admin INTEGER NOT NULL DEFAULT 0,
+    timezone TEXT NOT NULL DEFAULT 'UTC',
+    extra_pat_slots INTEGER NOT NULL DEFAULT 0,
+    default_template_id INTEGER REFERENCES cv_templates(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE cv_templates (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    content TEXT NOT NULL DEFAULT '',
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE UNIQUE INDEX cv_templates_user_name ON cv_templates(user_id, name COLLATE NOCASE);
+
+-- template_choice: 'default' (the account's default template), 'custom'
+-- (template_id; NULL after that template was deleted, which makes the PAT
+-- broken until fixed) or 'none'.
+CREATE TABLE pats (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    public_id TEXT NOT NULL UNIQUE,
+    secret_seed TEXT NOT NULL,
+    name TEXT NOT NULL,
+    template_choice TEXT NOT NULL CHECK (template_choice IN ('default', 'custom', 'none')),
+    template_id INTEGER REFERENCES cv_templates(id) ON DELETE SET NULL,
+    created_at TEXT NOT NULL,
+    expires_at TEXT,
+    revoked_at TEXT,
+    last_used_at TEXT,
+    last_used_ip TEXT
+);
+CREATE INDEX pats_user ON pats(user_id);
+
+CREATE TABLE pat_reveals (
+    id INTEGER PRIMARY KEY,
+    pat_id INTEGER NOT NULL REFERENCES pats(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    revealed_at TEXT NOT NULL,
+    ip TEXT
+);
+CREATE INDEX pat_reveals_pat ON pat_reveals(pat_id);
+
+CREATE TABLE submissions (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    pat_id INTEGER REFERENCES pats(id) ON DELETE SET NULL,
+    template_id INTEGER REFERENCES cv_templates(id) ON DELETE SET NULL,
+    template_name TEXT,
+    url TEXT NOT NULL,
+    title TEXT,
+    company TEXT,
+    notes TEXT,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX submissions_user ON submissions(user_id, id);
+"""
+
+MIGRATIONS: list[tuple[int, str, str]] = [
+    (1, "foundation: users, CV templates, PATs, reveals, submissions", _0001_foundation),
+]
+
+LATEST = MIGRATIONS[-1][0]
+
+
+def schema_version(db: sqlite_utils.Database) -> int:
+    return db.conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def _statements(script: str):
+    """Split a migration script into statements.
+
+    Whole-line `--` comments are dropped first; our scripts keep no ';' inside
+    string literals, so a plain split is exact.
+    """
+    lines = [ln for ln in script.splitlines() if not ln.strip().startswith("--")]
+    for chunk in "\n".join(lines).split(";"):
+        if chunk.strip():
+            yield chunk.strip()
+
+
+def migrate(db: sqlite_utils.Database, clock=None) -> list[int]:
+    """Bring the database to the latest schema; return the versions applied."""
+    clock = clock or SystemClock()
+    enable_wal(db)
+    applied = []
+    with transaction(db):
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS schema_migrations ("
+            " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
+        )
+    for version, name, script in MIGRATIONS:
+        # The version is re-read under the write lock, so two processes starting
+        # together cannot both apply the same migration.
+        with transaction(db):
+            if schema_version(db) >= version:
+                continue
+            for sql in _statements(script):
+                db.execute(sql)
+            db.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
+                (version, name, to_db(clock.now())),
+            )
+            db.execute(f"PRAGMA user_version = {int(version)}")
+        log.info("applied migration %04d: %s", version, name)
+        applied.append(version)
+    if schema_version(db) > LATEST:
+        raise RuntimeError(
+            f"the database is at schema version {schema_version(db)}, newer than this "
+            f"code knows ({LATEST}); upgrade pat-manager"
+        )
+    return applied

@@ -1,0 +1,343 @@
+"""Personal Access Tokens: creation rules, limits, status, reveal, revoke and API auth."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+import sqlite_utils
+
+from . import tokens
+from .accounts import User
+from .clock import end_of_day, from_db, local_today, to_db
+from .db import one, transaction
+from .errors import NotFound, PatLimitReached, TemplateNotFound, ValidationError
+
+NAME_MAX = 80
+EXPIRY_CHOICES = ("30", "90", "custom", "never")
+DEFAULT_EXPIRY = "90"
+MAX_CUSTOM_DAYS = 365
+EXPIRY_WARNING_DAYS = 7
+TEMPLATE_CHOICES = ("default", "custom", "none")
+# The guide's examples of descriptive names, offered as suggestions in the form.
+NAME_SUGGESTIONS = [
+    "PM Job Search 2025",
+    "Sarah's Tech Applications",
+    "Summer Internships",
+    "Coach Access - Sarah",
+    "Q1 2025 Applications",
+]
+
+ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
+
+
+def status(pat: dict, now: datetime) -> str:
+    if pat["revoked_at"] is not None:
+        return REVOKED
+    expires_at = from_db(pat["expires_at"])
+    if expires_at is not None and expires_at <= now:
+        return EXPIRED
+    return ACTIVE
+
+
+def pat_limit(user: User, free_tier_limit: int) -> int:
+    return free_tier_limit + user.extra_pat_slots
+
+
+def _active_pats(db: sqlite_utils.Database, user_id: int, now: datetime) -> list[dict]:
+    rows = db.query("SELECT * FROM pats WHERE user_id = ? AND revoked_at IS NULL", (user_id,))
+    return [row for row in rows if status(row, now) == ACTIVE]
+
+
+def active_count(db: sqlite_utils.Database, user_id: int, now: datetime) -> int:
+    return len(_active_pats(db, user_id, now))
+
+
+def clean_name(name: str | None) -> str:
+    name = " ".join((name or "").split())
+    if not name:
+        raise ValidationError({"name": "Give the PAT a name that says what it is for."})
+    if len(name) > NAME_MAX:
+        raise ValidationError({"name": f"Use at most {NAME_MAX} characters."})
+    return name
+
+
+def resolve_expiry(
+    choice: str | None, custom_date: str | None, now: datetime, tz_name: str | None
+) -> datetime | None:
+    """Turn the form's expiry choice into an instant (None: never expires)."""
+    choice = choice or DEFAULT_EXPIRY
+    if choice not in EXPIRY_CHOICES:
+        raise ValidationError({"expiry": "Choose 30 days, 90 days, a date, or no expiration."})
+    if choice == "never":
+        return None
+    if choice in ("30", "90"):
+        return now + timedelta(days=int(choice))
+    try:
+        day = date.fromisoformat((custom_date or "").strip())
+    except ValueError:
+        raise ValidationError(
+            {"expires_on": "Enter the expiry date as YYYY-MM-DD."}
+        ) from None
+    today = local_today(now, tz_name)
+    if day <= today:
+        raise ValidationError({"expires_on": "Choose a date after today."})
+    if day > today + timedelta(days=MAX_CUSTOM_DAYS):
+        raise ValidationError(
+            {"expires_on": "Choose a date at most one year from today."}
+        )
+    return end_of_day(day, tz_name)
+
+
+def _resolve_template_choice(
+    db: sqlite_utils.Database, user_id: int, choice: str | None, template_id
+) -> tuple[str, int | None]:
+    choice = choice or "default"
+    if choice not in TEMPLATE_CHOICES:
+        raise ValidationError({"template": "Choose the default template, a template, or none."})
+    if choice != "custom":
+        return choice, None
+    try:
+        template_id = int(template_id)
+    except (TypeError, ValueError):
+        raise ValidationError({"template": "Choose which template this PAT uses."}) from None
+    if not one(
+        db, "SELECT 1 AS x FROM cv_templates WHERE id = ? AND user_id = ?", (template_id, user_id)
+    ):
+        raise ValidationError({"template": "That template does not exist any more."})
+    return choice, template_id
+
+
+@dataclass(frozen=True)
+class NewPat:
+    pat: dict
+    token: str
+
+
+def create(
+    db: sqlite_utils.Database,
+    user: User,
+    *,
+    name: str,
+    template_choice: str | None,
+    template_id=None,
+    expiry: str | None,
+    expires_on: str | None = None,
+    now: datetime,
+    free_tier_limit: int,
+    token_key: bytes,
+) -> NewPat:
+    """Create a PAT and return it with its token.
+
+    :raise ValidationError: a field is wrong.
+    :raise PatLimitReached: the account already has its maximum of active PATs.
+    """
+    errors = {}
+    fields = {}
+    for key, check in (
+        ("name", lambda: clean_name(name)),
+        ("template", lambda: _resolve_template_choice(db, user.id, template_choice, template_id)),
+        ("expiry", lambda: resolve_expiry(expiry, expires_on, now, user.timezone)),
+    ):
+        try:
+            fields[key] = check()
+        except ValidationError as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationError(errors)
+    name = fields["name"]
+    choice, chosen_template = fields["template"]
+    public_id, seed = tokens.new_public_id(), tokens.new_seed()
+
+    with transaction(db):
+        active = _active_pats(db, user.id, now)
+        limit = pat_limit(user, free_tier_limit)
+        if len(active) >= limit:
+            raise PatLimitReached(limit)
+        if any(p["name"].casefold() == name.casefold() for p in active):
+            raise ValidationError(
+                {"name": f"You already have an active PAT named “{name}”. Pick another name."}
+            )
+        cursor = db.execute(
+            "INSERT INTO pats (user_id, public_id, secret_seed, name, template_choice,"
+            " template_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                user.id,
+                public_id,
+                seed,
+                name,
+                choice,
+                chosen_template,
+                to_db(now),
+                to_db(fields["expiry"]) if fields["expiry"] else None,
+            ),
+        )
+    pat = get_owned(db, user.id, cursor.lastrowid)
+    return NewPat(pat=pat, token=tokens.assemble(token_key, public_id, seed))
+
+
+def get_owned(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:
+    """A PAT of this user, or NotFound (also for other people's PATs)."""
+    row = one(db, "SELECT * FROM pats WHERE id = ? AND user_id = ?", (pat_id, user_id))
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def list_for_user(db: sqlite_utils.Database, user_id: int) -> list[dict]:
+    """Every PAT of the account with its template's name, active ones first."""
+    return list(
+        db.query(
+            "SELECT p.*, t.name AS template_name, dt.name AS default_template_name"
+            " FROM pats p JOIN users u ON u.id = p.user_id"
+            " LEFT JOIN cv_templates t ON t.id = p.template_id"
+            " LEFT JOIN cv_templates dt ON dt.id = u.default_template_id"
+            " WHERE p.user_id = ?"
+            " ORDER BY p.revoked_at IS NOT NULL, p.created_at DESC, p.id DESC",
+            (user_id,),
+        )
+    )
+
+
+def get_listed(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:
+    """One PAT with the same joined fields as `list_for_user`, for re-rendering its row."""
+    row = one(
+        db,
+        "SELECT p.*, t.name AS template_name, dt.name AS default_template_name"
+        " FROM pats p JOIN users u ON u.id = p.user_id"
+        " LEFT JOIN cv_templates t ON t.id = p.template_id"
+        " LEFT JOIN cv_templates dt ON dt.id = u.default_template_id"
+        " WHERE p.id = ? AND p.user_id = ?",
+        (pat_id, user_id),
+    )
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def template_label(pat: dict) -> tuple[str, bool]:
+    """How the PAT's template reads in the list, and whether it is broken."""
+    choice = pat["template_choice"]
+    if choice == "none":
+        return "No template", False
+    if choice == "custom":
+        if pat.get("template_name") is None:
+            return TemplateNotFound.message, True
+        return pat["template_name"], False
+    if pat.get("default_template_name") is None:
+        return f"Account default — {TemplateNotFound.message}", True
+    return f"Account default ({pat['default_template_name']})", False
+
+
+def expiry_summary(pat: dict, now: datetime) -> tuple[str, bool]:
+    """'in N days' style text and whether it deserves a warning."""
+    expires_at = from_db(pat["expires_at"])
+    if expires_at is None:
+        return "Never (not recommended)", True
+    remaining = expires_at - now
+    if remaining <= timedelta(0):
+        return "Expired", False
+    days = remaining.days
+    if days == 0:
+        hours = max(1, int(remaining.total_seconds() // 3600))
+        text = f"in {hours} hour{'s' if hours != 1 else ''}"
+    else:
+        text = f"in {days} day{'s' if days != 1 else ''}"
+    return text, remaining < timedelta(days=EXPIRY_WARNING_DAYS)
+
+
+def revoke(db: sqlite_utils.Database, user_id: int, pat_id, now: datetime) -> dict:
+    """Revoke a PAT; revoking an already revoked PAT changes nothing."""
+    get_owned(db, user_id, pat_id)
+    with transaction(db):
+        db.execute(
+            "UPDATE pats SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+            (to_db(now), pat_id, user_id),
+        )
+    return get_owned(db, user_id, pat_id)
+
+
+def reveal(
+    db: sqlite_utils.Database,
+    user_id: int,
+    pat_id,
+    *,
+    now: datetime,
+    ip: str | None,
+    token_key: bytes,
+) -> str:
+    """The PAT's token, recomputed from its seed; each reveal is audited.
+
+    :raise NotFound: not this user's PAT.
+    :raise ValidationError: the PAT is revoked or expired, so its token is useless.
+    """
+    pat = get_owned(db, user_id, pat_id)
+    state = status(pat, now)
+    if state != ACTIVE:
+        raise ValidationError(
+            {"pat": f"This PAT is {state}; its token no longer works. Create a new PAT."}
+        )
+    with transaction(db):
+        db.execute(
+            "INSERT INTO pat_reveals (pat_id, user_id, revealed_at, ip) VALUES (?, ?, ?, ?)",
+            (pat["id"], user_id, to_db(now), ip),
+        )
+    return tokens.assemble(token_key, pat["public_id"], pat["secret_seed"])
+
+
+@dataclass(frozen=True)
+class AuthResult:
+    pat: dict | None = None
+    user: User | None = None
+    # Set only when the caller proved they hold a genuine token that no longer works.
+    reason: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.pat is not None and self.reason is None
+
+
+def authenticate_token(
+    db: sqlite_utils.Database, raw: str | None, token_key: bytes, now: datetime
+) -> AuthResult:
+    """Check a presented token. Malformed tokens never reach the database."""
+    parsed = tokens.parse(raw or "")
+    if parsed is None:
+        return AuthResult()
+    pat = one(db, "SELECT * FROM pats WHERE public_id = ?", (parsed.public_id,))
+    if pat is None or not tokens.secret_matches(token_key, parsed, pat["secret_seed"]):
+        return AuthResult()
+    state = status(pat, now)
+    if state != ACTIVE:
+        return AuthResult(pat=pat, reason=state)
+    row = one(db, "SELECT * FROM users WHERE id = ?", (pat["user_id"],))
+    return AuthResult(pat=pat, user=User(row))
+
+
+def resolve_template(db: sqlite_utils.Database, pat: dict, user: User) -> dict | None:
+    """The template a submission made now with this PAT gets (None: no template).
+
+    :raise TemplateNotFound: the chosen template is gone, or the default is unset.
+    """
+    choice = pat["template_choice"]
+    if choice == "none":
+        return None
+    template_id = pat["template_id"] if choice == "custom" else user.default_template_id
+    if template_id is None:
+        raise TemplateNotFound()
+    template = one(
+        db,
+        "SELECT id, name FROM cv_templates WHERE id = ? AND user_id = ?",
+        (template_id, user.id),
+    )
+    if template is None:
+        raise TemplateNotFound()
+    return template
+
+
+def record_use(db: sqlite_utils.Database, pat_id: int, now: datetime, ip: str | None) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE pats SET last_used_at = ?, last_used_ip = ? WHERE id = ?",
+            (to_db(now), ip, pat_id),
+        )

@@ -1,0 +1,46 @@
+"""Jinja filters and globals: times in the viewer's timezone, PAT display helpers."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import current_user
+
+from . import pats, tokens
+from .clock import from_db, zone
+from .web import now
+
+
+def _viewer_zone():
+    tz_name = getattr(current_user, "timezone", None) if current_user else None
+    return zone(tz_name)
+
+
+def localtime(value, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored or aware time shown in the viewer's timezone."""
+    if value is None:
+        return ""
+    moment = from_db(value) if isinstance(value, str) else value
+    if not isinstance(moment, datetime):
+        return ""
+    local = moment.astimezone(_viewer_zone())
+    return local.strftime(fmt)
+
+
+def localdate(value) -> str:
+    return localtime(value, "%Y-%m-%d")
+
+
+def init_app(app) -> None:
+    app.jinja_env.filters["localtime"] = localtime
+    app.jinja_env.filters["localdate"] = localdate
+
+    @app.context_processor
+    def _globals():
+        return {
+            "pat_status": lambda pat: pats.status(pat, now()),
+            "pat_expiry": lambda pat: pats.expiry_summary(pat, now()),
+            "pat_template": pats.template_label,
+            "token_hint": tokens.display_hint,
+            "timezone_name": getattr(current_user, "timezone", "UTC") or "UTC",
+        }

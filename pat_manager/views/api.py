@@ -1,0 +1,166 @@
+"""The extension's JSON API under /api/v1, authenticated by PAT only."""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+
+from flask import Blueprint, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import pats, submissions
+from ..clock import from_db, to_api
+from ..db import get_db
+from ..errors import TemplateNotFound, ValidationError
+from ..security import csrf
+from ..web import client_ip, now, token_key
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+log = logging.getLogger(__name__)
+
+MAX_BODY = 64 * 1024
+EXPIRY_HEADER = "X-PAT-Expires-At"
+INVALID_TOKEN = "Invalid PAT token"
+_EXTENSION_ORIGIN = re.compile(
+    r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}"
+)
+_AUTH_SCHEMES = ("bearer", "token")
+
+
+def error(status: int, code: str, message: str, **extra):
+    response = jsonify(error=code, message=message, **extra)
+    response.status_code = status
+    return response
+
+
+def _record_use(pat: dict) -> None:
+    try:
+        pats.record_use(get_db(), pat["id"], now(), client_ip())
+    except Exception:
+        # The request already succeeded (a submission may be stored); failing to
+        # note "last used" must not turn that into an error.
+        log.exception("could not record use of pat_id=%s", pat["id"])
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() not in _AUTH_SCHEMES:
+        return None
+    return value.strip() or None
+
+
+@bp.before_request
+def _authenticate():
+    """Every API call needs a working PAT; cookies never count.
+
+    CORS preflights carry no credentials, so they are answered here, before auth.
+    """
+    if request.method == "OPTIONS":
+        return "", 204
+    result = pats.authenticate_token(get_db(), _bearer_token(), token_key(), now())
+    if not result.ok:
+        extra = {"reason": result.reason} if result.reason else {}
+        response = error(401, "invalid_token", INVALID_TOKEN, **extra)
+        response.headers["WWW-Authenticate"] = 'Bearer realm="pat-manager"'
+        return response
+    g.pat, g.pat_user = result.pat, result.user
+    return None
+
+
+@bp.after_request
+def _decorate(response):
+    pat = g.get("pat")
+    if pat is not None:
+        response.headers[EXPIRY_HEADER] = to_api(from_db(pat["expires_at"])) or "none"
+        if response.status_code < 400:
+            _record_use(pat)
+    origin = request.headers.get("Origin", "")
+    if _EXTENSION_ORIGIN.fullmatch(origin):
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
+        response.headers["Access-Control-Expose-Headers"] = EXPIRY_HEADER
+        response.headers["Access-Control-Max-Age"] = "600"
+    response.vary.add("Origin")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _template_json(template: dict | None):
+    return {"id": template["id"], "name": template["name"]} if template else None
+
+
+@bp.get("/token")
+def token_info():
+    """What the presented PAT is, so the extension can check its set-up."""
+    pat, user = g.pat, g.pat_user
+    try:
+        template, template_status = pats.resolve_template(get_db(), pat, user), "ok"
+    except TemplateNotFound:
+        template, template_status = None, "not_found"
+    return jsonify(
+        pat={
+            "id": pat["id"],
+            "name": pat["name"],
+            "expires_at": to_api(from_db(pat["expires_at"])),
+            "template": _template_json(template),
+            "template_choice": pat["template_choice"],
+            "template_status": template_status,
+        },
+        account={"email": user.email},
+    )
+
+
+def _json_body():
+    """The parsed body, or an error response saying what is wrong with it."""
+    if not request.mimetype or request.mimetype != "application/json":
+        return None, error(
+            415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json."
+        )
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        return None, error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
+    request.max_content_length = MAX_BODY
+    try:
+        raw = request.get_data(cache=False)
+    except RequestEntityTooLarge:
+        return None, error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
+    try:
+        return json.loads(raw.decode("utf-8")), None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        return None, error(400, "malformed_json", f"The body is not valid JSON: {exc}.")
+
+
+@bp.post("/submissions")
+def create_submission():
+    """Record a job application made with this PAT."""
+    payload, problem = _json_body()
+    if problem is not None:
+        return problem
+    try:
+        fields = submissions.validate(payload)
+    except ValidationError as exc:
+        return error(422, "validation_error", "Some fields are not valid.", fields=exc.fields)
+
+    db, pat, user = get_db(), g.pat, g.pat_user
+    try:
+        template = pats.resolve_template(db, pat, user)
+    except TemplateNotFound:
+        return error(422, "template_not_found", TemplateNotFound.message)
+
+    row = submissions.create(
+        db, user_id=user.id, pat_id=pat["id"], template=template, fields=fields, now=now()
+    )
+    response = jsonify(
+        id=row["id"],
+        url=row["url"],
+        title=row["title"],
+        company=row["company"],
+        template=_template_json(template),
+        pat={"id": pat["id"], "name": pat["name"]},
+        created_at=to_api(from_db(row["created_at"])),
+    )
+    response.status_code = 201
+    return response

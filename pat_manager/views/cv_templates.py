@@ -1,0 +1,123 @@
+"""CV template pages: list, create, edit, choose the default, delete."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from .. import cv_templates
+from ..db import get_db
+from ..errors import ValidationError
+from ..web import now, owned
+
+bp = Blueprint("cv_templates", __name__, url_prefix="/templates")
+log = logging.getLogger(__name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every template page needs a signed-in owner."""
+
+
+def _index_page(errors=None, form=None, status=200):
+    page = render_template(
+        "cv_templates/index.html",
+        templates=cv_templates.list_templates(get_db(), current_user.id),
+        default_id=current_user.default_template_id,
+        errors=errors or {},
+        form=form or {},
+    )
+    return page, status
+
+
+@bp.get("/")
+def index():
+    """The account's templates and a form to add one."""
+    return _index_page()
+
+
+@bp.post("/")
+def create():
+    """Add a template (optionally as the new default)."""
+    form = request.form
+    try:
+        template = cv_templates.create(
+            get_db(),
+            current_user.id,
+            form.get("name"),
+            form.get("content"),
+            now(),
+            make_default=bool(form.get("make_default")),
+        )
+    except ValidationError as exc:
+        return _index_page(exc.fields, form.to_dict(), 422)
+
+    flash(f"Template “{template['name']}” created.", "success")
+    return redirect(url_for("cv_templates.index"))
+
+
+@bp.get("/<int:template_id>")
+def edit(template_id):
+    """Rename a template or change its content."""
+    template = owned(cv_templates.get_owned, current_user.id, template_id)
+    return render_template("cv_templates/edit.html", template=template, form=template, errors={})
+
+
+@bp.post("/<int:template_id>")
+def update(template_id):
+    """Save a template's new name and content."""
+    template = owned(cv_templates.get_owned, current_user.id, template_id)
+    form = request.form
+    try:
+        cv_templates.update(
+            get_db(), current_user.id, template_id, form.get("name"), form.get("content"), now()
+        )
+    except ValidationError as exc:
+        page = render_template(
+            "cv_templates/edit.html", template=template, form=form.to_dict(), errors=exc.fields
+        )
+        return page, 422
+
+    flash("Template saved.", "success")
+    return redirect(url_for("cv_templates.index"))
+
+
+@bp.post("/default")
+def set_default():
+    """Choose the account default (an empty choice clears it)."""
+    template_id = request.form.get("template_id") or None
+    if template_id is not None:
+        template = owned(cv_templates.get_owned, current_user.id, template_id)
+        template_id = template["id"]
+    cv_templates.set_default(get_db(), current_user.id, template_id)
+    flash(
+        f"“{template['name']}” is now your default template."
+        if template_id
+        else "You have no default template now; PATs that use the default will be refused "
+        "with “CV template not found” until you choose one.",
+        "success" if template_id else "warning",
+    )
+    return redirect(url_for("cv_templates.index"))
+
+
+@bp.route("/<int:template_id>/delete", methods=["GET", "POST"])
+def delete(template_id):
+    """Confirm (naming the PATs it breaks), then delete."""
+    template = owned(cv_templates.get_owned, current_user.id, template_id)
+    affected = cv_templates.pats_using(get_db(), current_user.id, template_id)
+    if request.method == "GET":
+        return render_template("cv_templates/delete.html", template=template, affected=affected)
+
+    cv_templates.delete(get_db(), current_user.id, template_id)
+    log.info("template deleted: user_id=%s template_id=%s", current_user.id, template_id)
+    message = f"Template “{template['name']}” deleted."
+    if affected:
+        message += (
+            f" {len(affected)} PAT(s) now show “CV template not found” until you pick "
+            "another template for them."
+        )
+    flash(message, "warning" if affected else "success")
+    return redirect(url_for("cv_templates.index"))

@@ -1,0 +1,199 @@
+"""The PAT pages: list, create, show once, reveal and revoke (htmx or plain forms)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required
+
+from .. import accounts, cv_templates, pats, tokens
+from ..clock import from_db
+from ..db import get_db
+from ..errors import PatLimitReached, ValidationError
+from ..web import client_ip, is_htmx, no_store, now, owned, page_or_fragment, token_key
+from .auth import mark_password_entered
+
+bp = Blueprint("pats", __name__, url_prefix="/pats")
+log = logging.getLogger(__name__)
+
+
+@bp.before_request
+@login_required
+def _require_login():
+    """Every PAT page needs a signed-in owner."""
+
+
+def _limit_state():
+    db = get_db()
+    limit = pats.pat_limit(current_user, current_app.config["FREE_TIER_PAT_LIMIT"])
+    return pats.active_count(db, current_user.id, now()), limit
+
+
+def _render_row(pat_id, state: str = "normal", status: int = 200, **extra):
+    """One PAT card in a given state; htmx gets the card, others the whole list."""
+    pat = owned(pats.get_listed, current_user.id, pat_id)
+    if is_htmx():
+        response = make_response(
+            render_template("pats/_pat.html", pat=pat, state=state, **extra), status
+        )
+        response.vary.add("HX-Request")
+        return response
+    return redirect(url_for("pats.index", _anchor=f"pat-{pat['id']}"))
+
+
+@bp.get("/")
+def index():
+    """All of the account's PATs, active first."""
+    db = get_db()
+    active, limit = _limit_state()
+    return render_template(
+        "pats/index.html",
+        pats=pats.list_for_user(db, current_user.id),
+        active_count=active,
+        limit=limit,
+    )
+
+
+def _form_context(**values):
+    db = get_db()
+    active, limit = _limit_state()
+    return {
+        "templates": cv_templates.list_templates(db, current_user.id),
+        "default_template": (
+            owned(cv_templates.get_owned, current_user.id, current_user.default_template_id)
+            if current_user.default_template_id
+            else None
+        ),
+        "suggestions": pats.NAME_SUGGESTIONS,
+        "active_count": active,
+        "limit": limit,
+        "max_custom_date": (now() + timedelta(days=pats.MAX_CUSTOM_DAYS)).date().isoformat(),
+        "min_custom_date": (now() + timedelta(days=1)).date().isoformat(),
+        "form": {"expiry": pats.DEFAULT_EXPIRY, "template_choice": "default", **values},
+        "errors": {},
+        "limit_error": None,
+    }
+
+
+@bp.get("/new")
+def new():
+    """The create form."""
+    return render_template("pats/new.html", **_form_context())
+
+
+@bp.post("/")
+def create():
+    """Create a PAT and show its token once."""
+    form = request.form
+    try:
+        created = pats.create(
+            get_db(),
+            current_user,
+            name=form.get("name"),
+            template_choice=form.get("template_choice"),
+            template_id=form.get("template_id"),
+            expiry=form.get("expiry"),
+            expires_on=form.get("expires_on"),
+            now=now(),
+            free_tier_limit=current_app.config["FREE_TIER_PAT_LIMIT"],
+            token_key=token_key(),
+        )
+    except ValidationError as exc:
+        context = _form_context(**form.to_dict())
+        context["errors"] = exc.fields
+        return render_template("pats/new.html", **context), 422
+    except PatLimitReached as exc:
+        context = _form_context(**form.to_dict())
+        context["limit_error"] = str(exc)
+        return render_template("pats/new.html", **context), 409
+
+    log.info("PAT created: user_id=%s pat_id=%s", current_user.id, created.pat["id"])
+    session["show_token_once"] = created.pat["id"]
+    return redirect(url_for("pats.created", pat_id=created.pat["id"]))
+
+
+@bp.get("/<int:pat_id>/created")
+def created(pat_id):
+    """The full token, once, right after creation."""
+    pat = owned(pats.get_listed, current_user.id, pat_id)
+    if session.pop("show_token_once", None) != pat["id"]:
+        flash("A new token is shown only once. Use “Reveal” to see it again.", "info")
+        return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
+    token = tokens.assemble(token_key(), pat["public_id"], pat["secret_seed"])
+    return no_store(make_response(render_template("pats/created.html", pat=pat, token=token)))
+
+
+@bp.get("/<int:pat_id>/row")
+def row(pat_id):
+    """The PAT card in its resting state (htmx 'Cancel' and 'Hide')."""
+    return _render_row(pat_id)
+
+
+def _password_is_fresh() -> bool:
+    entered = from_db(session.get("password_entered_at"))
+    window = timedelta(minutes=current_app.config["REAUTH_MINUTES"])
+    return entered is not None and now() - entered < window
+
+
+@bp.route("/<int:pat_id>/reveal", methods=["GET", "POST"])
+def reveal(pat_id):
+    """Show the token again; asks for the password when it is not fresh."""
+    pat = owned(pats.get_listed, current_user.id, pat_id)
+    errors = {}
+    if request.method == "POST" and "password" in request.form:
+        if accounts.check_password(get_db(), current_user.id, request.form["password"]):
+            mark_password_entered()
+        else:
+            log.warning("reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id)
+            errors["password"] = "That password is not right. Try again."
+
+    if request.method == "GET" or not _password_is_fresh():
+        context = {"pat": pat, "errors": errors, "needs_password": not _password_is_fresh()}
+        status = 422 if errors else 200
+        if is_htmx():
+            return _render_row(pat_id, "reauth", status, errors=errors)
+        return render_template("pats/reveal.html", **context), status
+
+    try:
+        token = pats.reveal(
+            get_db(), current_user.id, pat_id, now=now(), ip=client_ip(), token_key=token_key()
+        )
+    except ValidationError as exc:
+        if is_htmx():
+            return _render_row(pat_id, message=exc.fields["pat"])
+        flash(exc.fields["pat"], "error")
+        return redirect(url_for("pats.index"))
+    log.info("PAT revealed: user_id=%s pat_id=%s ip=%s", current_user.id, pat_id, client_ip())
+    if is_htmx():
+        return no_store(_render_row(pat_id, "revealed", token=token))
+    page = render_template("pats/reveal.html", pat=pat, token=token, errors={})
+    return no_store(make_response(page))
+
+
+@bp.route("/<int:pat_id>/revoke", methods=["GET", "POST"])
+def revoke(pat_id):
+    """Ask, then revoke: the token stops working on the very next request."""
+    pat = owned(pats.get_listed, current_user.id, pat_id)
+    if request.method == "GET":
+        return page_or_fragment(
+            "pats/revoke.html", "pats/_pat.html", pat=pat, state="confirm-revoke"
+        )
+
+    pats.revoke(get_db(), current_user.id, pat_id, now())
+    log.info("PAT revoked: user_id=%s pat_id=%s", current_user.id, pat_id)
+    if is_htmx():
+        return _render_row(pat_id)
+    flash(f"“{pat['name']}” is revoked. Any extension using it is now refused.", "success")
+    return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))

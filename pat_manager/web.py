@@ -1,0 +1,61 @@
+"""Helpers shared by the page blueprints: htmx detection, page-or-fragment
+rendering, owner-only lookups, the clock and the client address."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, current_app, make_response, render_template, request
+
+from .db import get_db
+from .errors import NotFound
+
+
+def is_htmx() -> bool:
+    """True for an htmx request that wants a fragment.
+
+    History restores and boosted navigation need whole pages, so they count as
+    ordinary requests.
+    """
+    headers = request.headers
+    return (
+        headers.get("HX-Request") == "true"
+        and headers.get("HX-History-Restore-Request") != "true"
+        and headers.get("HX-Boosted") != "true"
+    )
+
+
+def page_or_fragment(page: str, fragment: str, status: int = 200, **context):
+    """Render the fragment for htmx and the full page otherwise (Vary: HX-Request)."""
+    template = fragment if is_htmx() else page
+    response = make_response(render_template(template, **context), status)
+    response.vary.add("HX-Request")
+    return response
+
+
+def no_store(response):
+    """For responses that carry a token: never cached, never leaked by Referer."""
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def owned(lookup, *args):
+    """Call a service lookup and turn NotFound (missing or someone else's) into 404."""
+    try:
+        return lookup(get_db(), *args)
+    except NotFound:
+        abort(404)
+
+
+def now() -> datetime:
+    return current_app.config["CLOCK"].now()
+
+
+def token_key() -> bytes:
+    return current_app.extensions["pat_manager.token_key"]
+
+
+def client_ip() -> str | None:
+    return request.remote_addr
