@@ -90,9 +90,9 @@ def init_app(app) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        # A POST from a page whose session expired carries a stale CSRF token:
-        # that is a login problem, not an attack, so send the person to log in.
-        if not current_user.is_authenticated and not is_api_request():
+        # An htmx action from a page whose session expired carries a stale CSRF
+        # token: that is a login problem, so the browser is sent to log in.
+        if not current_user.is_authenticated and is_htmx():
             return _login_redirect()
         log.warning("CSRF check failed: %s %s (%s)", request.method, request.path, error.description)
         return _error_response(

@@ -1,0 +1,133 @@
+"""The whole journey against a real gunicorn process (two workers) on a free port."""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.slow
+CLI = str(Path(sys.executable).parent / "pat-manager")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def server(tmp_path):
+    port = free_port()
+    env = {**os.environ, "PAT_MANAGER_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port)}
+    log_path = tmp_path / "server.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen([CLI, "run", "--workers", "2"], env=env, stdout=log,
+                                   stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                requests.get(base + "/login", timeout=1)
+                break
+            except requests.ConnectionError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    process.kill()
+                    pytest.fail("server did not start:\n" + log_path.read_text())
+                time.sleep(0.2)
+        try:
+            yield {"base": base, "env": env, "log": log_path, "instance": tmp_path / "instance"}
+        finally:
+            process.terminate()
+            process.wait(timeout=15)
+
+
+def csrf(session, base, path="/login"):
+    page = session.get(base + path).text
+    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+
+
+def test_register_to_revoke_through_gunicorn(server):
+    base = server["base"]
+    web = requests.Session()
+
+    # Register
+    response = web.post(base + "/register", data={
+        "email": "ada@example.com", "password": PASSWORD, "csrf_token": csrf(web, base, "/register")})
+    assert response.status_code == 200 and "Welcome" in response.text
+    cookie = next(c for c in web.cookies if c.name == "session")
+    assert cookie.has_nonstandard_attr("HttpOnly")
+
+    # Create a template, then a PAT
+    response = web.post(base + "/templates/", data={
+        "name": "Technical roles", "content": "CV", "make_default": "1", "csrf_token": csrf(web, base, "/templates/")})
+    assert "Technical roles" in response.text
+    response = web.post(base + "/pats/", data={
+        "name": "PM Job Search 2025", "template_choice": "default", "expiry": "90",
+        "csrf_token": csrf(web, base, "/pats/new")})
+    token = re.search(r'value="(cvf_[0-9A-Za-z]{50})"', response.text).group(1)
+    assert response.headers["Cache-Control"] == "no-store"
+    pat_id = re.search(r"#pat-(\d+)", response.text).group(1)
+
+    # Reveal inline (the password form's request) gives the same token
+    revealed = web.post(f"{base}/pats/{pat_id}/reveal", data={"password": PASSWORD},
+                        headers={"HX-Request": "true", "X-CSRFToken": csrf(web, base, "/pats/")})
+    assert revealed.status_code == 200 and token in revealed.text
+    assert "<html" not in revealed.text
+
+    # The extension posts a submission
+    api = requests.Session()
+    auth = {"Authorization": f"Bearer {token}"}
+    created = api.post(base + "/api/v1/submissions", headers=auth,
+                       json={"url": "https://jobs.example.com/42", "title": "Product Manager", "company": "Acme"})
+    assert created.status_code == 201, created.text
+    assert created.json()["template"]["name"] == "Technical roles"
+
+    # It is in the history
+    history = web.get(base + "/history/").text
+    assert "Product Manager" in history and "Acme" in history
+
+    # Revoke inline; every later request fails, whichever worker serves it
+    revoked = web.post(f"{base}/pats/{pat_id}/revoke",
+                       headers={"HX-Request": "true", "X-CSRFToken": csrf(web, base, "/pats/")})
+    assert revoked.status_code == 200 and "Revoked" in revoked.text
+    for _ in range(10):
+        refused = requests.post(base + "/api/v1/submissions", headers=auth, json={"url": "https://x.example"})
+        assert refused.status_code == 401
+        assert refused.json() == {"error": "invalid_token", "message": "Invalid PAT token", "reason": "revoked"}
+
+    logs = server["log"].read_text()
+    assert token not in logs
+    assert "POST /api/v1/submissions" in logs  # access log is on
+
+
+def test_cli_create_pat_prints_only_the_token(server):
+    env = server["env"]
+    subprocess.run([CLI, "create-user", "cli@example.com"], input=PASSWORD + "\n", env=env,
+                   check=True, capture_output=True, text=True)
+    result = subprocess.run([CLI, "create-pat", "cli@example.com", "--name", "Scripted", "--no-template"],
+                            env=env, check=True, capture_output=True, text=True)
+    token = result.stdout.strip()
+    assert re.fullmatch(r"cvf_[0-9A-Za-z]{50}", token), result.stdout
+    response = requests.get(server["base"] + "/api/v1/token", headers={"Authorization": f"token {token}"})
+    assert response.status_code == 200 and response.json()["pat"]["name"] == "Scripted"
+    bad = subprocess.run([CLI, "create-pat", "nobody@example.com", "--name", "X"], env=env,
+                         capture_output=True, text=True)
+    assert bad.returncode == 1 and "No account" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_bad_config_fails_cleanly(tmp_path):
+    env = {**os.environ, "PAT_MANAGER_INSTANCE_PATH": str(tmp_path), "PAT_MANAGER_REGISTRATION": "sometimes"}
+    result = subprocess.run([CLI, "run"], env=env, capture_output=True, text=True, timeout=30)
+    assert result.returncode != 0
+    assert "PAT_MANAGER_REGISTRATION must be one of open, closed" in result.stderr
+    assert "Traceback" not in result.stderr
