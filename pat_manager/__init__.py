@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .clock import SystemClock
@@ -66,6 +67,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     app.config.update(settings)
     _configure_logging(app.config["LOG_LEVEL"])
+    if app.config["TRUSTED_PROXIES"]:
+        # Each trusted proxy appends one X-Forwarded-For entry; believe only those.
+        hops = app.config["TRUSTED_PROXIES"]
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
     app.extensions["pat_manager.token_key"] = derive_token_key(app.config["SECRET_KEY"])
 
     db = connect(app.config["DATABASE"])
@@ -77,21 +82,23 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import security, templating
     from .cli import register_commands
-    from .views import api, auth, cv_templates, history, pats
+    from .views import api, auth, cv_templates, history, pats, settings, usage
 
     security.init_app(app)
     templating.init_app(app)
-    for blueprint in (auth.bp, pats.bp, cv_templates.bp, history.bp, api.bp):
+    for blueprint in (auth.bp, pats.bp, cv_templates.bp, history.bp, usage.bp, settings.bp, api.bp):
         app.register_blueprint(blueprint)
     register_commands(app)
 
     log.info(
         "pat-manager ready: database=%s free_tier_pat_limit=%s registration=%s "
-        "secure_cookies=%s reauth_minutes=%s",
+        "secure_cookies=%s reauth_minutes=%s trusted_proxies=%s usage_retention_days=%s",
         app.config["DATABASE"],
         app.config["FREE_TIER_PAT_LIMIT"],
         app.config["REGISTRATION"],
         app.config["SESSION_COOKIE_SECURE"],
         app.config["REAUTH_MINUTES"],
+        app.config["TRUSTED_PROXIES"],
+        app.config["USAGE_RETENTION_DAYS"],
     )
     return app

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
+from zoneinfo import available_timezones
 
 import sqlite_utils
 from flask_login import UserMixin
@@ -120,3 +122,27 @@ def grant_slots(db: sqlite_utils.Database, email: str, slots: int) -> User:
         if cursor.rowcount == 0:
             raise ValidationError({"email": f"No account with email {email}."})
     return find_by_email(db, email)
+
+
+@lru_cache(maxsize=1)
+def timezone_names() -> tuple[str, ...]:
+    """Every IANA timezone name this machine knows (from the tzdata package)."""
+    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+
+
+def set_timezone(db: sqlite_utils.Database, user_id: int, name: str | None) -> str:
+    """Change the timezone pages and daily buckets use.
+
+    :raise ValidationError: not an IANA timezone name.
+    """
+    name = (name or "").strip()
+    if name not in timezone_names():
+        raise ValidationError(
+            {"timezone": "Choose a timezone from the list, like Europe/Paris or America/New_York."}
+        )
+    from .usage import rebuild_daily
+
+    with transaction(db):
+        db.execute("UPDATE users SET timezone = ? WHERE id = ?", (name, user_id))
+        rebuild_daily(db, user_id, name)
+    return name

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import sys
 from datetime import timedelta
 
@@ -10,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import accounts, cv_templates, pats
+from . import accounts, cv_templates, demo, pats, usage
 from .clock import local_today
 from .config import ConfigError
 from .db import get_db
@@ -140,6 +141,42 @@ def grant_slots_command(email, slots):
     click.echo(f"{user.email} may now have {limit} active PATs.")
 
 
+@click.command("prune-usage")
+@click.option("--days", type=click.IntRange(1, 3650), default=None,
+              help="Keep this many days (default: PAT_MANAGER_USAGE_RETENTION_DAYS).")
+@with_appcontext
+def prune_usage_command(days):
+    """Delete raw usage log rows older than the retention period (rollups stay)."""
+    days = days or current_app.config["USAGE_RETENTION_DAYS"]
+    deleted = usage.prune(get_db(), _now(), days)
+    click.echo(f"Deleted {deleted} usage log rows older than {days} days.")
+
+
+@click.command("seed-demo")
+@click.argument("email")
+@click.option("--events", type=click.IntRange(1, 10_000_000), default=1000, show_default=True,
+              help="How many API requests to invent.")
+@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
+              help="Spread them over this many past days.")
+@click.option("--seed", "rng_seed", type=int, default=None, help="Random seed, for repeatable data.")
+@with_appcontext
+def seed_demo_command(email, events, days, rng_seed):
+    """Fill an account with realistic demo PATs, submissions and usage."""
+    user = _user(email)
+    with click.progressbar(length=events, label="Seeding", file=sys.stderr) as bar:
+        try:
+            result = demo.seed(
+                get_db(), user, events=events, days=days, now=_now(),
+                free_tier_limit=current_app.config["FREE_TIER_PAT_LIMIT"],
+                token_key=current_app.extensions["pat_manager.token_key"],
+                rng=random.Random(rng_seed), progress=bar.update,
+            )
+        except ValueError as exc:
+            raise click.ClickException(f"Cannot seed {user.email}: {exc}.") from None
+    click.echo(f"Added {result['events']} requests ({result['submissions']} submissions) "
+               f"to {user.email} across: {', '.join(result['pats'])}.")
+
+
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=lambda: os.environ.get("PORT", 8000),
@@ -160,6 +197,8 @@ def register_commands(app) -> None:
         create_template_command,
         create_pat_command,
         grant_slots_command,
+        prune_usage_command,
+        seed_demo_command,
     ):
         app.cli.add_command(command)
 

@@ -37,6 +37,12 @@ SETTINGS = [
     Setting("SECURE_COOKIES", "false", "`true` behind HTTPS: cookies get the Secure flag."),
     Setting("REAUTH_MINUTES", "10", "How long a password entry allows reveals."),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
+    Setting(
+        "TRUSTED_PROXIES",
+        "0",
+        "How many reverse proxies sit in front; only then is X-Forwarded-For believed.",
+    ),
+    Setting("USAGE_RETENTION_DAYS", "90", "Raw usage log rows older than this can be pruned."),
 ]
 
 
@@ -135,6 +141,8 @@ def from_environ(environ=None) -> dict:
         "REGISTRATION": _choice(environ, "REGISTRATION", "open", ("open", "closed")),
         "REAUTH_MINUTES": _int(environ, "REAUTH_MINUTES", 10, 1, 24 * 60),
         "LOG_LEVEL": log_level,
+        "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0, 0, 10),
+        "USAGE_RETENTION_DAYS": _int(environ, "USAGE_RETENTION_DAYS", 90, 1, 3650),
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
     }

@@ -82,8 +82,92 @@ CREATE TABLE submissions (
 CREATE INDEX submissions_user ON submissions(user_id, id);
 """
 
-MIGRATIONS: list[tuple[int, str, str]] = [
-    (1, "foundation: users, CV templates, PATs, reveals, submissions", _0001_foundation),
+_0002_usage = """
+ALTER TABLE submissions ADD COLUMN job_host TEXT;
+CREATE INDEX submissions_user_created ON submissions(user_id, created_at);
+CREATE INDEX submissions_user_pat ON submissions(user_id, pat_id, id);
+ALTER TABLE pats ADD COLUMN reviewed_at TEXT;
+-- All-time count of submissions made with the PAT, bumped with each one.
+ALTER TABLE pats ADD COLUMN submission_count INTEGER NOT NULL DEFAULT 0;
+
+-- One row per API request made with a genuine PAT (valid, revoked or expired).
+-- The path is stored without its query string, so a token pasted into a URL
+-- never lands here.
+CREATE TABLE usage_events (
+    id INTEGER PRIMARY KEY,
+    pat_id INTEGER NOT NULL REFERENCES pats(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    at TEXT NOT NULL,
+    ip TEXT,
+    user_agent TEXT,
+    method TEXT NOT NULL,
+    path TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    job_url TEXT,
+    submission_id INTEGER
+);
+CREATE INDEX usage_events_pat ON usage_events(pat_id, id);
+CREATE INDEX usage_events_at ON usage_events(at);
+
+-- Counts per PAT, 15-minute UTC slot and outcome, kept up to date on every
+-- request. A day in any timezone (all offsets are whole quarter hours) is a
+-- sum of whole slots. bucket: UTC epoch seconds at the start of the slot.
+CREATE TABLE usage_rollups (
+    pat_id INTEGER NOT NULL REFERENCES pats(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    bucket INTEGER NOT NULL,
+    outcome TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (pat_id, bucket, outcome)
+) WITHOUT ROWID;
+CREATE INDEX usage_rollups_user ON usage_rollups(user_id, bucket);
+
+-- The same counts per calendar day in the owner's timezone, which is what the
+-- dashboard reads. Rebuilt from usage_rollups when the owner changes timezone.
+CREATE TABLE usage_daily (
+    pat_id INTEGER NOT NULL REFERENCES pats(id) ON DELETE CASCADE,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    day TEXT NOT NULL,
+    outcome TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (pat_id, day, outcome)
+) WITHOUT ROWID;
+CREATE INDEX usage_daily_user ON usage_daily(user_id, day);
+
+-- Requests whose token names no PAT, counted per client IP and UTC day.
+CREATE TABLE unknown_token_attempts (
+    day TEXT NOT NULL,
+    ip TEXT NOT NULL,
+    count INTEGER NOT NULL,
+    first_at TEXT NOT NULL,
+    last_at TEXT NOT NULL,
+    user_agent TEXT,
+    PRIMARY KEY (day, ip)
+) WITHOUT ROWID;
+
+-- All-time submission counts per job site and company, for the analytics.
+CREATE TABLE submission_tallies (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL CHECK (kind IN ('host', 'company')),
+    value TEXT NOT NULL COLLATE NOCASE,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (user_id, kind, value)
+) WITHOUT ROWID;
+"""
+
+
+def _0002_backfill(db: sqlite_utils.Database) -> None:
+    """Give existing submissions their job host, tallies and rollup counts."""
+    from .usage import backfill_submissions
+
+    backfill_submissions(db)
+
+
+MIGRATIONS: list[tuple[int, str, str, object]] = [
+    (1, "foundation: users, CV templates, PATs, reveals, submissions", _0001_foundation, None),
+    (2, "usage log, rollups, unknown-token attempts, submission tallies", _0002_usage,
+     _0002_backfill),
 ]
 
 LATEST = MIGRATIONS[-1][0]
@@ -115,7 +199,7 @@ def migrate(db: sqlite_utils.Database, clock=None) -> list[int]:
             "CREATE TABLE IF NOT EXISTS schema_migrations ("
             " version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)"
         )
-    for version, name, script in MIGRATIONS:
+    for version, name, script, backfill in MIGRATIONS:
         # The version is re-read under the write lock, so two processes starting
         # together cannot both apply the same migration.
         with transaction(db):
@@ -123,6 +207,8 @@ def migrate(db: sqlite_utils.Database, clock=None) -> list[int]:
                 continue
             for sql in _statements(script):
                 db.execute(sql)
+            if backfill is not None:
+                backfill(db)
             db.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
                 (version, name, to_db(clock.now())),

@@ -333,11 +333,3 @@ def resolve_template(db: sqlite_utils.Database, pat: dict, user: User) -> dict |
     if template is None:
         raise TemplateNotFound()
     return template
-
-
-def record_use(db: sqlite_utils.Database, pat_id: int, now: datetime, ip: str | None) -> None:
-    with transaction(db):
-        db.execute(
-            "UPDATE pats SET last_used_at = ?, last_used_ip = ? WHERE id = ?",
-            (to_db(now), ip, pat_id),
-        )

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import date, datetime, time
 from urllib.parse import urlsplit
 
 import sqlite_utils
 
-from .clock import to_db
+from .clock import end_of_day, to_db, zone
 from .db import one, transaction
 from .errors import ValidationError
 
@@ -73,6 +74,15 @@ def validate(payload) -> dict:
     return cleaned
 
 
+def job_host(url: str) -> str | None:
+    """The job site a URL belongs to, as the analytics group it ("www." dropped)."""
+    try:
+        host = (urlsplit(url).hostname or "").lower()
+    except ValueError:
+        return None
+    return host.removeprefix("www.") or None
+
+
 def create(
     db: sqlite_utils.Database,
     *,
@@ -82,44 +92,148 @@ def create(
     fields: dict,
     now: datetime,
 ) -> dict:
+    """Store a submission and bump the site and company tallies, in one transaction."""
+    host = job_host(fields["url"])
     with transaction(db):
-        cursor = db.execute(
+        cursor = db.conn.execute(
             "INSERT INTO submissions (user_id, pat_id, template_id, template_name, url,"
-            " title, company, notes, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " job_host, title, company, notes, created_at)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user_id,
                 pat_id,
                 template["id"] if template else None,
                 template["name"] if template else None,
                 fields["url"],
+                host,
                 fields["title"],
                 fields["company"],
                 fields["notes"],
                 to_db(now),
             ),
         )
+        for kind, value in (("host", host), ("company", fields["company"])):
+            if value:
+                db.conn.execute(
+                    "INSERT INTO submission_tallies (user_id, kind, value, count)"
+                    " VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+                    (user_id, kind, value),
+                )
     return one(db, "SELECT * FROM submissions WHERE id = ?", (cursor.lastrowid,))
 
 
+@dataclass(frozen=True)
+class HistoryFilter:
+    pat_id: int | None = None
+    template: str | None = None  # a template id, or "none" for submissions without one
+    start: date | None = None
+    end: date | None = None
+
+    def as_args(self) -> dict:
+        args = {
+            "pat": self.pat_id,
+            "template": self.template,
+            "from": self.start.isoformat() if self.start else None,
+            "to": self.end.isoformat() if self.end else None,
+        }
+        return {k: v for k, v in args.items() if v}
+
+
+def parse_filter(args) -> HistoryFilter:
+    """Read history filters from query arguments.
+
+    :raise ValidationError: a value is malformed or the date range is backwards.
+    """
+    errors, values = {}, {}
+    for key, label in (("from", "start"), ("to", "end")):
+        raw = (args.get(key) or "").strip()
+        try:
+            values[label] = date.fromisoformat(raw) if raw else None
+        except ValueError:
+            errors[key] = f"Enter the {key} date as YYYY-MM-DD."
+    pat_raw = (args.get("pat") or "").strip()
+    if pat_raw and not pat_raw.isdigit():
+        errors["pat"] = "Choose a PAT from the list."
+    template = (args.get("template") or "").strip() or None
+    if template and template != "none" and not template.isdigit():
+        errors["template"] = "Choose a template from the list."
+    if not errors and values["start"] and values["end"] and values["start"] > values["end"]:
+        errors["to"] = "The end date is before the start date."
+    if errors:
+        raise ValidationError(errors)
+    return HistoryFilter(
+        pat_id=int(pat_raw) if pat_raw else None,
+        template=template,
+        start=values["start"],
+        end=values["end"],
+    )
+
+
+def _where(user_id: int, flt: HistoryFilter, tz_name: str | None) -> tuple[str, list]:
+    clauses, params = ["s.user_id = ?"], [user_id]
+    if flt.pat_id is not None:
+        clauses.append("s.pat_id = ?")
+        params.append(flt.pat_id)
+    if flt.template == "none":
+        clauses.append("s.template_name IS NULL")
+    elif flt.template:
+        clauses.append("s.template_id = ?")
+        params.append(int(flt.template))
+    # Bounds are written by to_db, the same fixed-width UTC form as the column,
+    # so the text comparison orders exactly as the times do.
+    if flt.start:
+        clauses.append("s.created_at >= ?")
+        params.append(to_db(datetime.combine(flt.start, time(0), tzinfo=zone(tz_name))))
+    if flt.end:
+        clauses.append("s.created_at < ?")
+        params.append(to_db(end_of_day(flt.end, tz_name)))
+    return " AND ".join(clauses), params
+
+
 def page(
-    db: sqlite_utils.Database, user_id: int, before_id: int | None = None, size: int = PAGE_SIZE
+    db: sqlite_utils.Database,
+    user_id: int,
+    before_id: int | None = None,
+    size: int = PAGE_SIZE,
+    flt: HistoryFilter | None = None,
+    tz_name: str | None = None,
 ) -> tuple[list[dict], int | None]:
     """One page of history, newest first, and the cursor for the next (older) page.
 
     Keyset paging on the id keeps each page cheap however long the history grows.
     """
+    where, params = _where(user_id, flt or HistoryFilter(), tz_name)
+    if before_id is not None:
+        where += " AND s.id < ?"
+        params.append(before_id)
     rows = list(
         db.query(
             "SELECT s.*, p.name AS pat_name FROM submissions s"
-            " LEFT JOIN pats p ON p.id = s.pat_id"
-            " WHERE s.user_id = :u AND (:before IS NULL OR s.id < :before)"
-            " ORDER BY s.id DESC LIMIT :n",
-            {"u": user_id, "before": before_id, "n": size + 1},
+            f" LEFT JOIN pats p ON p.id = s.pat_id WHERE {where}"
+            " ORDER BY s.id DESC LIMIT ?",
+            [*params, size + 1],
         )
     )
     older = rows[size - 1]["id"] if len(rows) > size else None
     return rows[:size], older
 
 
+def iter_filtered(db: sqlite_utils.Database, user_id: int, flt: HistoryFilter, tz_name):
+    """Every submission matching the filter, newest first, for export."""
+    where, params = _where(user_id, flt, tz_name)
+    cursor = db.conn.execute(
+        "SELECT s.*, p.name AS pat_name FROM submissions s"
+        f" LEFT JOIN pats p ON p.id = s.pat_id WHERE {where} ORDER BY s.id DESC",
+        params,
+    )
+    names = [d[0] for d in cursor.description]
+    for row in cursor:
+        yield dict(zip(names, row))
+
+
 def count(db: sqlite_utils.Database, user_id: int) -> int:
-    return one(db, "SELECT COUNT(*) AS n FROM submissions WHERE user_id = ?", (user_id,))["n"]
+    """All of the account's submissions, from the per-PAT counters (no table scan)."""
+    row = one(
+        db, "SELECT COALESCE(SUM(submission_count), 0) AS n FROM pats WHERE user_id = ?", (user_id,)
+    )
+    return row["n"]

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from . import pats, tokens
+from . import charts, pats, tokens
 from .clock import from_db, zone
 from .web import now
 
@@ -34,6 +34,7 @@ def localdate(value) -> str:
 def init_app(app) -> None:
     app.jinja_env.filters["localtime"] = localtime
     app.jinja_env.filters["localdate"] = localdate
+    app.jinja_env.globals["sparkline"] = charts.sparkline
 
     @app.context_processor
     def _globals():

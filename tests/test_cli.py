@@ -17,8 +17,10 @@ def run(runner, *args, input=None):
 
 
 def test_init_db_reports_schema_version(runner):
+    from pat_manager.migrations import LATEST
+
     result = run(runner, "init-db")
-    assert result.exit_code == 0 and "schema version 1" in result.output
+    assert result.exit_code == 0 and f"schema version {LATEST}." in result.output
 
 
 def test_create_user_from_stdin_and_duplicate(runner, app):

@@ -11,11 +11,11 @@ from pat_manager.migrations import LATEST, MIGRATIONS, migrate, schema_version
 
 def test_migrations_record_version_and_are_idempotent(tmp_path):
     db = connect(tmp_path / "m.sqlite3")
-    assert migrate(db) == [v for v, _, _ in MIGRATIONS]
+    assert migrate(db) == [m[0] for m in MIGRATIONS]
     assert schema_version(db) == LATEST
     assert migrate(db) == []
     rows = list(db.query("SELECT version FROM schema_migrations"))
-    assert [r["version"] for r in rows] == [v for v, _, _ in MIGRATIONS]
+    assert [r["version"] for r in rows] == [m[0] for m in MIGRATIONS]
 
 
 def test_database_is_wal_with_foreign_keys_and_busy_timeout(app, db):

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import pats, submissions
+from .. import pats, submissions, usage
 from ..clock import from_db, to_api
 from ..db import get_db
 from ..errors import TemplateNotFound, ValidationError
@@ -23,9 +23,7 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 EXPIRY_HEADER = "X-PAT-Expires-At"
 INVALID_TOKEN = "Invalid PAT token"
-_EXTENSION_ORIGIN = re.compile(
-    r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}"
-)
+_EXTENSION_ORIGIN = re.compile(r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}")
 _AUTH_SCHEMES = ("bearer", "token")
 
 
@@ -33,15 +31,6 @@ def error(status: int, code: str, message: str, **extra):
     response = jsonify(error=code, message=message, **extra)
     response.status_code = status
     return response
-
-
-def _record_use(pat: dict) -> None:
-    try:
-        pats.record_use(get_db(), pat["id"], now(), client_ip())
-    except Exception:
-        # The request already succeeded (a submission may be stored); failing to
-        # note "last used" must not turn that into an error.
-        log.exception("could not record use of pat_id=%s", pat["id"])
 
 
 def _bearer_token() -> str | None:
@@ -61,6 +50,8 @@ def _authenticate():
     if request.method == "OPTIONS":
         return "", 204
     result = pats.authenticate_token(get_db(), _bearer_token(), token_key(), now())
+    # A genuine PAT is logged against its owner even when it is revoked or expired.
+    g.usage_pat = result.pat
     if not result.ok:
         extra = {"reason": result.reason} if result.reason else {}
         response = error(401, "invalid_token", INVALID_TOKEN, **extra)
@@ -70,13 +61,51 @@ def _authenticate():
     return None
 
 
+def _outcome(response) -> str:
+    if response.status_code < 400:
+        return "submission" if g.get("submission") else "ok"
+    if response.status_code >= 500:
+        return "error"
+    body = response.get_json(silent=True) or {}
+    return body.get("reason") or body.get("error") or f"http_{response.status_code}"
+
+
+def _record_usage(response) -> None:
+    """Log the request; a failure here must never fail the request itself."""
+    try:
+        at, ip, agent = now(), client_ip(), request.headers.get("User-Agent")
+        pat = g.get("usage_pat")
+        if pat is None:
+            usage.record_unknown(get_db(), at=at, ip=ip, user_agent=agent)
+            return
+        submission = g.get("submission")
+        user = g.get("pat_user")
+        tz_name = user.timezone if user else usage.owner_timezone(get_db(), pat["user_id"])
+        usage.record(
+            get_db(),
+            pat=pat,
+            at=at,
+            ip=ip,
+            user_agent=agent,
+            method=request.method,
+            path=request.path,
+            status=response.status_code,
+            outcome=_outcome(response),
+            tz_name=tz_name,
+            job_url=submission["url"] if submission else None,
+            submission_id=submission["id"] if submission else None,
+        )
+    except Exception:
+        log.exception("could not record API usage for %s %s", request.method, request.path)
+
+
 @bp.after_request
 def _decorate(response):
+    if request.method != "OPTIONS":
+        _record_usage(response)
     pat = g.get("pat")
     if pat is not None:
         response.headers[EXPIRY_HEADER] = to_api(from_db(pat["expires_at"])) or "none"
-        if response.status_code < 400:
-            _record_use(pat)
     origin = request.headers.get("Origin", "")
     if _EXTENSION_ORIGIN.fullmatch(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
@@ -116,17 +145,20 @@ def token_info():
 
 def _json_body():
     """The parsed body, or an error response saying what is wrong with it."""
-    if not request.mimetype or request.mimetype != "application/json":
+    if request.mimetype != "application/json":
         return None, error(
-            415, "unsupported_media_type", "Send the body as JSON with Content-Type: application/json."
+            415,
+            "unsupported_media_type",
+            "Send the body as JSON with Content-Type: application/json.",
         )
+    too_large = error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
     if request.content_length is not None and request.content_length > MAX_BODY:
-        return None, error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
+        return None, too_large
     request.max_content_length = MAX_BODY
     try:
         raw = request.get_data(cache=False)
     except RequestEntityTooLarge:
-        return None, error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
+        return None, too_large
     try:
         return json.loads(raw.decode("utf-8")), None
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -153,6 +185,7 @@ def create_submission():
     row = submissions.create(
         db, user_id=user.id, pat_id=pat["id"], template=template, fields=fields, now=now()
     )
+    g.submission = row
     response = jsonify(
         id=row["id"],
         url=row["url"],

@@ -2,26 +2,67 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import submissions
+from .. import csv_export, cv_templates, pats, submissions
+from ..clock import zone
 from ..db import get_db
+from ..errors import ValidationError
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
 
-@bp.get("/")
+@bp.before_request
 @login_required
+def _require_login():
+    """History is visible to its owner only."""
+
+
+def _filter():
+    try:
+        return submissions.parse_filter(request.args), {}
+    except ValidationError as exc:
+        return submissions.HistoryFilter(), exc.fields
+
+
+@bp.get("/")
 def index():
-    """One page of the account's submissions; `before` pages towards older ones."""
+    """One page of the account's submissions, filtered; `before` pages to older ones."""
+    flt, errors = _filter()
     before = request.args.get("before", type=int)
     db = get_db()
-    rows, older = submissions.page(db, current_user.id, before)
-    return render_template(
+    rows, older = submissions.page(
+        db, current_user.id, before, flt=flt, tz_name=current_user.timezone
+    )
+    page = render_template(
         "history/index.html",
         submissions=rows,
         older=older,
         paged=before is not None,
         total=submissions.count(db, current_user.id),
+        flt=flt,
+        filtered=bool(flt.as_args()),
+        errors=errors,
+        pats=pats.list_for_user(db, current_user.id),
+        templates=cv_templates.list_templates(db, current_user.id),
     )
+    return page, 422 if errors else 200
+
+
+@bp.get("/export.csv")
+def export():
+    """Exactly the filtered submissions, as CSV."""
+    flt, errors = _filter()
+    if errors:
+        return redirect(url_for("history.index", **request.args))
+    user_id, tz_name = current_user.id, current_user.timezone
+    tz = zone(tz_name)
+
+    def rows(db):
+        for s in submissions.iter_filtered(db, user_id, flt, tz_name):
+            yield [csv_export.local_time(s["created_at"], tz), s["pat_name"],
+                   s["template_name"], s["url"], s["title"], s["company"], s["notes"]]
+
+    header = ["time", "pat", "template", "url", "title", "company", "notes"]
+    return csv_export.response("submissions.csv", header, rows)

@@ -1,0 +1,184 @@
+"""Realistic demo data, fast: for exploring the dashboard and for benchmarks."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from datetime import datetime, timedelta
+
+import sqlite_utils
+
+from . import cv_templates, pats
+from .accounts import User
+from .clock import to_db
+from .db import transaction
+from .submissions import job_host
+from .usage import USER_AGENT_MAX, add_counts, bucket_of, local_day
+
+BATCH = 20_000
+DEMO_PATS = [
+    ("PM Job Search 2025", "default"),
+    ("Coach Access - Sarah", "custom"),
+    ("Summer Internships", "none"),
+]
+SITES = [
+    ("https://www.linkedin.com/jobs/view/{n}", 30),
+    ("https://boards.greenhouse.io/acme/jobs/{n}", 15),
+    ("https://jobs.lever.co/globex/{n}", 12),
+    ("https://www.indeed.com/viewjob?jk={n}", 20),
+    ("https://careers.initech.com/job/{n}", 8),
+    ("https://wellfound.com/jobs/{n}", 10),
+    ("https://www.glassdoor.com/job-listing/{n}", 5),
+]
+COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries",
+             "Wayne Enterprises", "Wonka", "Tyrell", "Cyberdyne", "Soylent", "Aperture"]
+TITLES = ["Product Manager", "Senior Product Manager", "Software Engineer", "Data Analyst",
+          "UX Designer", "Engineering Manager", "Marketing Manager", "Summer Intern"]
+AGENTS = [
+    "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
+    "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
+    "cvforge-extension/1.4 (+chrome)",
+]
+IPS = ["203.0.113.7", "203.0.113.42", "198.51.100.23", "2001:db8:85a3::8a2e:370:7334",
+       "192.0.2.144"]
+# (outcome, HTTP status, method, path, weight)
+OUTCOMES = [
+    ("submission", 201, "POST", "/api/v1/submissions", 76),
+    ("ok", 200, "GET", "/api/v1/token", 14),
+    ("validation_error", 422, "POST", "/api/v1/submissions", 4),
+    ("template_not_found", 422, "POST", "/api/v1/submissions", 2),
+    ("malformed_json", 400, "POST", "/api/v1/submissions", 2),
+    ("unsupported_media_type", 415, "POST", "/api/v1/submissions", 2),
+]
+
+
+def _demo_pats(db, user: User, now, free_tier_limit: int, token_key: bytes) -> list[dict]:
+    """The account's active PATs, topped up with the guide's examples where slots allow."""
+    if not cv_templates.list_templates(db, user.id):
+        cv_templates.create(db, user.id, "Technical roles", "Demo CV", now, make_default=True)
+        cv_templates.create(db, user.id, "Leadership", "Demo CV for management roles", now)
+    templates = cv_templates.list_templates(db, user.id)
+    active = [p for p in pats.list_for_user(db, user.id) if pats.status(p, now) == pats.ACTIVE]
+    names = {p["name"].casefold() for p in active}
+    for name, choice in DEMO_PATS:
+        if len(active) >= pats.pat_limit(user, free_tier_limit) or name.casefold() in names:
+            continue
+        created = pats.create(
+            db, user, name=name, template_choice=choice, template_id=templates[0]["id"],
+            expiry="90", now=now, free_tier_limit=free_tier_limit, token_key=token_key,
+        )
+        active.append(created.pat)
+    return active
+
+
+def seed(
+    db: sqlite_utils.Database,
+    user: User,
+    *,
+    events: int,
+    days: int,
+    now: datetime,
+    free_tier_limit: int,
+    token_key: bytes,
+    rng: random.Random | None = None,
+    progress=None,
+) -> dict:
+    """Add `events` API requests spread over the last `days` days, with their
+    submissions, rollups and tallies, exactly as live traffic would leave them."""
+    rng = rng or random.Random()
+    demo_pats = _demo_pats(db, user, now, free_tier_limit, token_key)
+    if not demo_pats:
+        raise ValueError("the account has no free PAT slot and no active PAT to fill")
+    templates = {t["id"]: t["name"] for t in cv_templates.list_templates(db, user.id)}
+    default_id = db.conn.execute(
+        "SELECT default_template_id FROM users WHERE id = ?", (user.id,)
+    ).fetchone()[0]
+    start = now - timedelta(days=days)
+    span = (now - start).total_seconds()
+    offsets = sorted(rng.random() * span for _ in range(events))
+    outcome_weights = [w for *_, w in OUTCOMES]
+    site_weights = [w for _, w in SITES]
+    pat_ips = {p["id"]: rng.sample(IPS, k=min(3, len(IPS))) for p in demo_pats}
+
+    rollups, daily, tallies, submissions_per_pat = Counter(), Counter(), Counter(), Counter()
+    last_success: dict[int, tuple[str, str]] = {}
+    done = 0
+    while done < events:
+        chunk = offsets[done:done + BATCH]
+        event_rows, submission_rows = [], []
+        # Ids are assigned under the write lock, so live traffic cannot take them.
+        db.conn.execute("BEGIN IMMEDIATE")
+        next_submission = db.conn.execute(
+            "SELECT COALESCE(MAX(id), 0) FROM submissions"
+        ).fetchone()[0]
+        for offset in chunk:
+            at = start + timedelta(seconds=offset)
+            stamp = to_db(at)
+            pat = rng.choice(demo_pats)
+            outcome, status, method, path, _ = rng.choices(OUTCOMES, outcome_weights)[0]
+            ip = rng.choice(pat_ips[pat["id"]])
+            agent = rng.choice(AGENTS)[:USER_AGENT_MAX]
+            job_url = submission_id = None
+            if outcome == "submission":
+                next_submission += 1
+                submission_id = next_submission
+                job_url = rng.choices(SITES, site_weights)[0][0].format(n=rng.randrange(10**6, 10**7))
+                company, title = rng.choice(COMPANIES), rng.choice(TITLES)
+                template_id = {"default": default_id, "custom": pat["template_id"]}.get(
+                    pat["template_choice"])
+                submission_rows.append((submission_id, user.id, pat["id"], template_id,
+                                        templates.get(template_id), job_url, job_host(job_url),
+                                        title, company, None, stamp))
+                tallies[("host", job_host(job_url))] += 1
+                tallies[("company", company)] += 1
+                submissions_per_pat[pat["id"]] += 1
+            if outcome in ("submission", "ok"):
+                last_success[pat["id"]] = (stamp, ip)
+            event_rows.append((pat["id"], user.id, stamp, ip, agent, method, path, status,
+                               outcome, job_url, submission_id))
+            rollups[(pat["id"], bucket_of(at), outcome)] += 1
+            daily[(pat["id"], local_day(at, user.timezone), outcome)] += 1
+        try:
+            db.conn.executemany(
+                "INSERT INTO submissions (id, user_id, pat_id, template_id, template_name, url,"
+                " job_host, title, company, notes, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                submission_rows,
+            )
+            db.conn.executemany(
+                "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
+                " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                event_rows,
+            )
+        except BaseException:
+            db.conn.execute("ROLLBACK")
+            raise
+        db.conn.execute("COMMIT")
+        done += len(chunk)
+        if progress:
+            progress(len(chunk))
+
+    with transaction(db):
+        add_counts(
+            db,
+            [(pat_id, user.id, bucket, outcome, n) for (pat_id, bucket, outcome), n in rollups.items()],
+            [(pat_id, user.id, day, outcome, n) for (pat_id, day, outcome), n in daily.items()],
+        )
+        db.conn.executemany(
+            "INSERT INTO submission_tallies (user_id, kind, value, count) VALUES (?, ?, ?, ?)"
+            " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+            [(user.id, kind, value, n) for (kind, value), n in tallies.items()],
+        )
+        for pat in demo_pats:
+            stamp, ip = last_success.get(pat["id"], (None, None))
+            db.conn.execute(
+                "UPDATE pats SET submission_count = submission_count + ?,"
+                " last_used_at = CASE WHEN ? IS NOT NULL AND (last_used_at IS NULL"
+                "   OR last_used_at < ?) THEN ? ELSE last_used_at END,"
+                " last_used_ip = CASE WHEN ? IS NOT NULL AND (last_used_at IS NULL"
+                "   OR last_used_at < ?) THEN ? ELSE last_used_ip END"
+                " WHERE id = ?",
+                (submissions_per_pat[pat["id"]], stamp, stamp, stamp, stamp, stamp, ip, pat["id"]),
+            )
+    return {"events": events, "submissions": sum(submissions_per_pat.values()),
+            "pats": [p["name"] for p in demo_pats]}
