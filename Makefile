@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test install install-test clean
+.PHONY: run test bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,9 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+bench: install
+	$(BIN)/python bench/usage_pages.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

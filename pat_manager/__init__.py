@@ -14,6 +14,7 @@ from .clock import SystemClock
 from .db import close_db, connect
 from .migrations import migrate
 from .tokens import derive_token_key
+from .web import IdConverter
 
 log = logging.getLogger("pat_manager")
 
@@ -43,7 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     settings = config_module.from_environ()
     settings.update(test_config or {})
     instance = Path(settings["INSTANCE_PATH"])
-    instance.mkdir(parents=True, exist_ok=True)
+    # The instance folder holds the database and the key: private to this user.
+    instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    config_module.create_private_file(Path(settings["DATABASE"]))
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = config_module.load_secret_key(instance)
 
@@ -66,6 +69,9 @@ def create_app(test_config: dict | None = None) -> Flask:
         CLOCK=SystemClock(),
     )
     app.config.update(settings)
+    app.url_map.converters["id"] = IdConverter
+    # "/api/v1//token" must not become a redirect (an HTML body under /api).
+    app.url_map.merge_slashes = False
     _configure_logging(app.config["LOG_LEVEL"])
     if app.config["TRUSTED_PROXIES"]:
         # Each trusted proxy appends one X-Forwarded-For entry; believe only those.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import secrets
 from functools import lru_cache
 from zoneinfo import available_timezones
 
@@ -24,14 +25,20 @@ _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
 class User(UserMixin):
-    def __init__(self, row: dict):
+    def __init__(self, row: dict, session_id: str | None = None):
         self.row = row
+        # The login this request belongs to; flask-login stores "user:session" in
+        # the session and remember-me cookies, and both die with the session row.
+        self.session_id = session_id
         self.id = row["id"]
         self.email = row["email"]
         self.is_admin = bool(row["is_admin"])
         self.timezone = row["timezone"]
         self.extra_pat_slots = row["extra_pat_slots"]
         self.default_template_id = row["default_template_id"]
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_id}"
 
 
 def normalize_email(email: str | None) -> str:
@@ -41,7 +48,7 @@ def normalize_email(email: str | None) -> str:
 def validate_email(email: str) -> str | None:
     if not email:
         return "Enter your email address."
-    if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email):
+    if len(email) > EMAIL_MAX or not _EMAIL.fullmatch(email) or not email.isprintable():
         return "Enter a valid email address, like name@example.com."
     return None
 
@@ -103,6 +110,39 @@ def authenticate(db: sqlite_utils.Database, email: str, password: str) -> User |
     if not check_password_hash(row["password_hash"], password or ""):
         return None
     return User(row)
+
+
+def start_session(db: sqlite_utils.Database, user: User, now, ip: str | None) -> User:
+    """Record a new login and return the user bound to it."""
+    session_id = secrets.token_urlsafe(24)
+    with transaction(db):
+        db.execute(
+            "INSERT INTO user_sessions (id, user_id, created_at, ip) VALUES (?, ?, ?, ?)",
+            (session_id, user.id, to_db(now), ip),
+        )
+    return User(user.row, session_id)
+
+
+def load_session_user(db: sqlite_utils.Database, login_id: str | None) -> User | None:
+    """The user for a "user:session" id, if that login has not ended."""
+    user_id, _, session_id = (login_id or "").partition(":")
+    if not user_id.isdigit() or not session_id:
+        return None
+    row = one(
+        db,
+        "SELECT u.* FROM user_sessions s JOIN users u ON u.id = s.user_id"
+        " WHERE s.id = ? AND s.user_id = ? AND s.ended_at IS NULL",
+        (session_id, int(user_id)),
+    )
+    return User(row, session_id) if row else None
+
+
+def end_session(db: sqlite_utils.Database, user: User, now) -> None:
+    with transaction(db):
+        db.execute(
+            "UPDATE user_sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL",
+            (to_db(now), user.session_id),
+        )
 
 
 def check_password(db: sqlite_utils.Database, user_id: int, password: str) -> bool:

@@ -37,7 +37,10 @@ def _fail(exc: ValidationError):
 def _read_password() -> str:
     if sys.stdin.isatty():
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    return sys.stdin.readline().rstrip("\r\n")
+    password = sys.stdin.readline().rstrip("\r\n")
+    if not password:
+        raise click.ClickException("No password on stdin: pipe one line, or run in a terminal.")
+    return password
 
 
 @click.command("init-db")
@@ -123,7 +126,10 @@ def create_pat_command(email, name, template_name, no_template, expires_in, no_e
     except ValidationError as exc:
         _fail(exc)
     except PatLimitReached as exc:
-        raise click.ClickException(str(exc)) from None
+        raise click.ClickException(
+            f"PAT limit reached: {user.email} already has {exc.limit} active PATs. Revoke one, "
+            f"or raise the limit with: pat-manager grant-slots {user.email} N"
+        ) from None
     click.echo(created.token)
 
 
@@ -222,6 +228,9 @@ class _Cli(FlaskGroup):
             set_debug_flag=False,
             **kwargs,
         )
+        # Flask's --app, --env-file and --debug would only confuse here: the app
+        # is always ours and configured by PAT_MANAGER_* variables.
+        self.params = [p for p in self.params if p.name not in ("app", "env_file", "debug")]
         self.add_command(run_command)
 
 

@@ -94,6 +94,22 @@ def _bool(environ, name: str, default: bool) -> bool:
     raise ConfigError(f"{PREFIX}{name} must be true or false, got {raw!r}.")
 
 
+def create_private_file(path: Path) -> None:
+    """Create an empty file readable by its owner only, unless it exists already.
+
+    SQLite gives its -wal and -shm files the database file's permissions, so
+    creating the database this way keeps all three private.
+    """
+    if path.exists():
+        return
+    if not path.parent.is_dir():
+        raise ConfigError(f"The folder for {PREFIX}DATABASE does not exist: {path.parent}")
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Read the instance secret key, creating it (mode 0600) on first run.
 

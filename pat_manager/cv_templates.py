@@ -9,25 +9,27 @@ import sqlite_utils
 from .clock import to_db
 from .db import one, transaction
 from .errors import NotFound, ValidationError
+from .text import clean_block, clean_line
 
 NAME_MAX = 80
 CONTENT_MAX = 100_000
 
 
 def _clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    try:
+        name = clean_line(name or "", "The name", NAME_MAX)
+    except ValueError as exc:
+        raise ValidationError({"name": str(exc)}) from None
     if not name:
         raise ValidationError({"name": "Give the template a name."})
-    if len(name) > NAME_MAX:
-        raise ValidationError({"name": f"Use at most {NAME_MAX} characters."})
     return name
 
 
 def _clean_content(content: str | None) -> str:
-    content = (content or "").replace("\r\n", "\n")
-    if len(content) > CONTENT_MAX:
-        raise ValidationError({"content": f"Keep the content under {CONTENT_MAX:,} characters."})
-    return content
+    try:
+        return clean_block(content or "", "The content", CONTENT_MAX)
+    except ValueError as exc:
+        raise ValidationError({"content": str(exc)}) from None
 
 
 def list_templates(db: sqlite_utils.Database, user_id: int) -> list[dict]:
@@ -56,7 +58,7 @@ def find_by_name(db: sqlite_utils.Database, user_id: int, name: str) -> dict | N
     return one(
         db,
         "SELECT * FROM cv_templates WHERE user_id = ? AND name = ? COLLATE NOCASE",
-        (user_id, " ".join(name.split())),
+        (user_id, clean_line(name, "The name", NAME_MAX)),
     )
 
 
@@ -93,25 +95,35 @@ def create(
 def update(
     db: sqlite_utils.Database, user_id: int, template_id, name: str, content: str, now
 ) -> dict:
-    get_owned(db, user_id, template_id)
+    """:raise NotFound: the template is gone (or never was this user's)."""
     name, content = _clean_name(name), _clean_content(content)
     try:
         with transaction(db):
-            db.execute(
+            cursor = db.execute(
                 "UPDATE cv_templates SET name = ?, content = ?, updated_at = ?"
                 " WHERE id = ? AND user_id = ?",
                 (name, content, to_db(now), template_id, user_id),
             )
     except sqlite3.IntegrityError:
         raise _duplicate_name(name) from None
+    if cursor.rowcount == 0:
+        raise NotFound()
     return get_owned(db, user_id, template_id)
 
 
 def set_default(db: sqlite_utils.Database, user_id: int, template_id) -> None:
-    """Make a template the account default; None clears the default."""
-    if template_id is not None:
-        get_owned(db, user_id, template_id)
+    """Make a template the account default; None clears the default.
+
+    :raise NotFound: the template is gone (or never was this user's).
+    """
     with transaction(db):
+        # Checked under the write lock, so a concurrent delete cannot slip between.
+        if template_id is not None and not one(
+            db,
+            "SELECT 1 AS x FROM cv_templates WHERE id = ? AND user_id = ?",
+            (template_id, user_id),
+        ):
+            raise NotFound()
         db.execute(
             "UPDATE users SET default_template_id = ? WHERE id = ?", (template_id, user_id)
         )

@@ -83,10 +83,23 @@ CREATE INDEX submissions_user ON submissions(user_id, id);
 """
 
 _0002_usage = """
+-- Server-side record of each login, so logging out ends that session and its
+-- remember-me cookie for good (cookies alone could be replayed).
+CREATE TABLE user_sessions (
+    id TEXT PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    created_at TEXT NOT NULL,
+    ip TEXT,
+    ended_at TEXT
+);
+CREATE INDEX user_sessions_user ON user_sessions(user_id);
+
 ALTER TABLE submissions ADD COLUMN job_host TEXT;
 CREATE INDEX submissions_user_created ON submissions(user_id, created_at);
 CREATE INDEX submissions_user_pat ON submissions(user_id, pat_id, id);
 ALTER TABLE pats ADD COLUMN reviewed_at TEXT;
+-- Set when the new-token page has shown the token, so it is shown only once.
+ALTER TABLE pats ADD COLUMN token_shown_at TEXT;
 -- All-time count of submissions made with the PAT, bumped with each one.
 ALTER TABLE pats ADD COLUMN submission_count INTEGER NOT NULL DEFAULT 0;
 
@@ -166,7 +179,7 @@ def _0002_backfill(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[tuple[int, str, str, object]] = [
     (1, "foundation: users, CV templates, PATs, reveals, submissions", _0001_foundation, None),
-    (2, "usage log, rollups, unknown-token attempts, submission tallies", _0002_usage,
+    (2, "sessions, usage log, rollups, unknown-token attempts, submission tallies", _0002_usage,
      _0002_backfill),
 ]
 

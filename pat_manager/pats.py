@@ -12,6 +12,7 @@ from .accounts import User
 from .clock import end_of_day, from_db, local_today, to_db
 from .db import one, transaction
 from .errors import NotFound, PatLimitReached, TemplateNotFound, ValidationError
+from .text import clean_line, parse_id
 
 NAME_MAX = 80
 EXPIRY_CHOICES = ("30", "90", "custom", "never")
@@ -54,11 +55,12 @@ def active_count(db: sqlite_utils.Database, user_id: int, now: datetime) -> int:
 
 
 def clean_name(name: str | None) -> str:
-    name = " ".join((name or "").split())
+    try:
+        name = clean_line(name or "", "The name", NAME_MAX)
+    except ValueError as exc:
+        raise ValidationError({"name": str(exc)}) from None
     if not name:
         raise ValidationError({"name": "Give the PAT a name that says what it is for."})
-    if len(name) > NAME_MAX:
-        raise ValidationError({"name": f"Use at most {NAME_MAX} characters."})
     return name
 
 
@@ -73,8 +75,12 @@ def resolve_expiry(
         return None
     if choice in ("30", "90"):
         return now + timedelta(days=int(choice))
+    if not (custom_date or "").strip():
+        raise ValidationError({"expires_on": "Pick the date this PAT should expire."})
     try:
         day = date.fromisoformat((custom_date or "").strip())
+        if len(custom_date.strip()) != 10:
+            raise ValueError("not YYYY-MM-DD")
     except ValueError:
         raise ValidationError(
             {"expires_on": "Enter the expiry date as YYYY-MM-DD."}
@@ -89,6 +95,13 @@ def resolve_expiry(
     return end_of_day(day, tz_name)
 
 
+def suggested_template_choice(user: User, templates: list[dict]) -> str:
+    """The form's preselected choice: never one that would fail every submission."""
+    if user.default_template_id is not None:
+        return "default"
+    return "custom" if templates else "none"
+
+
 def _resolve_template_choice(
     db: sqlite_utils.Database, user_id: int, choice: str | None, template_id
 ) -> tuple[str, int | None]:
@@ -97,10 +110,9 @@ def _resolve_template_choice(
         raise ValidationError({"template": "Choose the default template, a template, or none."})
     if choice != "custom":
         return choice, None
-    try:
-        template_id = int(template_id)
-    except (TypeError, ValueError):
-        raise ValidationError({"template": "Choose which template this PAT uses."}) from None
+    template_id = parse_id(template_id)
+    if template_id is None:
+        raise ValidationError({"template": "Choose which template this PAT uses."})
     if not one(
         db, "SELECT 1 AS x FROM cv_templates WHERE id = ? AND user_id = ?", (template_id, user_id)
     ):
@@ -158,6 +170,11 @@ def create(
             raise ValidationError(
                 {"name": f"You already have an active PAT named “{name}”. Pick another name."}
             )
+        if chosen_template is not None and not one(
+            db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen_template,)
+        ):
+            # Deleted between the form check and this transaction.
+            raise ValidationError({"template": "That template does not exist any more."})
         cursor = db.execute(
             "INSERT INTO pats (user_id, public_id, secret_seed, name, template_choice,"
             " template_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -174,6 +191,48 @@ def create(
         )
     pat = get_owned(db, user.id, cursor.lastrowid)
     return NewPat(pat=pat, token=tokens.assemble(token_key, public_id, seed))
+
+
+NEW_TOKEN_WINDOW = timedelta(minutes=10)
+
+
+def claim_new_token_display(db: sqlite_utils.Database, user_id: int, pat_id, now: datetime) -> bool:
+    """True once per PAT, within minutes of its creation: the one showing of a new
+    token. Recorded in the database, so a replayed cookie cannot show it again."""
+    pat = get_owned(db, user_id, pat_id)
+    if status(pat, now) != ACTIVE or now - from_db(pat["created_at"]) > NEW_TOKEN_WINDOW:
+        return False
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE pats SET token_shown_at = ? WHERE id = ? AND token_shown_at IS NULL",
+            (to_db(now), pat["id"]),
+        )
+    return cursor.rowcount == 1
+
+
+def set_template(
+    db: sqlite_utils.Database, user_id: int, pat_id, template_choice: str | None, template_id
+) -> dict:
+    """Change which template the PAT's future submissions use; the token stays.
+
+    :raise NotFound: not this user's PAT.
+    :raise ValidationError: a bad choice, or the PAT no longer works.
+    """
+    get_owned(db, user_id, pat_id)
+    choice, chosen = _resolve_template_choice(db, user_id, template_choice, template_id)
+    with transaction(db):
+        if chosen is not None and not one(
+            db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen,)
+        ):
+            raise ValidationError({"template": "That template does not exist any more."})
+        cursor = db.execute(
+            "UPDATE pats SET template_choice = ?, template_id = ?"
+            " WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
+            (choice, chosen, pat_id, user_id),
+        )
+    if cursor.rowcount == 0:
+        raise ValidationError({"template": "This PAT is revoked; create a new PAT instead."})
+    return get_owned(db, user_id, pat_id)
 
 
 def get_owned(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:
@@ -237,8 +296,9 @@ def expiry_summary(pat: dict, now: datetime) -> tuple[str, bool]:
     remaining = expires_at - now
     if remaining <= timedelta(0):
         return "Expired", False
-    days = remaining.days
-    if days == 0:
+    # Rounded to the nearest day: a new 90-day PAT reads "in 90 days", not 89.
+    days = int((remaining + timedelta(hours=12)) // timedelta(days=1))
+    if remaining < timedelta(days=1):
         hours = max(1, int(remaining.total_seconds() // 3600))
         text = f"in {hours} hour{'s' if hours != 1 else ''}"
     else:

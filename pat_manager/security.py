@@ -9,8 +9,9 @@ from flask_login import LoginManager, current_user
 from flask_wtf.csrf import CSRFError, CSRFProtect
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .accounts import get_user
+from .accounts import load_session_user
 from .db import get_db
+from .errors import NotFound
 from .web import is_htmx
 
 log = logging.getLogger(__name__)
@@ -29,8 +30,8 @@ def is_api_request() -> bool:
 
 
 @login_manager.user_loader
-def _load_user(user_id: str):
-    return get_user(get_db(), user_id)
+def _load_user(login_id: str):
+    return load_session_user(get_db(), login_id)
 
 
 def _login_redirect():
@@ -101,6 +102,13 @@ def init_app(app) -> None:
             "This form has expired or was not sent from this site. Reload the page and try again.",
             "csrf_failed",
         )
+
+    @app.errorhandler(NotFound)
+    def _not_found(_error):
+        # A service found the object missing (or someone else's), perhaps because
+        # it was deleted while this request ran: the same answer as a bad URL.
+        code, title, message = _HTTP_ERRORS[404]
+        return _error_response(404, title, message, code)
 
     @app.errorhandler(HTTPException)
     def _http_error(error):

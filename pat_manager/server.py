@@ -30,6 +30,9 @@ def gunicorn_options(host: str, port: int, workers: int) -> dict:
         "accesslog": "-",
         "errorlog": "-",
         "graceful_timeout": 10,
+        # gunicorn's control socket defaults to one path per user, shared by
+        # every instance; we have no use for it.
+        "control_socket_disable": True,
     }
 
 

@@ -11,11 +11,16 @@ import sqlite_utils
 from .clock import end_of_day, to_db, zone
 from .db import one, transaction
 from .errors import ValidationError
+from .text import clean_block, clean_line
 
 URL_MAX = 2048
 TEXT_MAX = 300
 NOTES_MAX = 5000
 PAGE_SIZE = 50
+
+
+def _has_surrogate(text: str) -> bool:
+    return any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
 def _check_url(value) -> str:
@@ -24,6 +29,8 @@ def _check_url(value) -> str:
     if not isinstance(value, str):
         raise ValueError("url must be a string.")
     url = value.strip()
+    if _has_surrogate(url):
+        raise ValueError("url must be valid Unicode text.")
     if len(url) > URL_MAX:
         raise ValueError(f"url must be at most {URL_MAX} characters.")
     if any(ch.isspace() or ord(ch) < 32 for ch in url):
@@ -39,15 +46,13 @@ def _check_url(value) -> str:
     return url
 
 
-def _check_text(name: str, value, limit: int) -> str | None:
+def _check_text(name: str, value, limit: int, multiline: bool = False) -> str | None:
     if value is None:
         return None
     if not isinstance(value, str):
         raise ValueError(f"{name} must be a string.")
-    value = value.strip()
-    if len(value) > limit:
-        raise ValueError(f"{name} must be at most {limit} characters.")
-    return value or None
+    clean = clean_block if multiline else clean_line
+    return clean(value, name, limit) or None
 
 
 def validate(payload) -> dict:
@@ -62,7 +67,7 @@ def validate(payload) -> dict:
         "url": lambda v: _check_url(v),
         "title": lambda v: _check_text("title", v, TEXT_MAX),
         "company": lambda v: _check_text("company", v, TEXT_MAX),
-        "notes": lambda v: _check_text("notes", v, NOTES_MAX),
+        "notes": lambda v: _check_text("notes", v, NOTES_MAX, multiline=True),
     }
     for field, check in checks.items():
         try:

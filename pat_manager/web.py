@@ -6,9 +6,32 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, current_app, make_response, render_template, request
+from werkzeug.routing import BaseConverter
+from werkzeug.routing import ValidationError as NoRouteMatch
 
 from .db import get_db
 from .errors import NotFound
+from .text import MAX_ID, parse_id
+
+
+class IdConverter(BaseConverter):
+    """Row ids in URLs: positive and within SQLite's integer range, else 404."""
+
+    regex = r"[1-9][0-9]{0,18}"
+
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > MAX_ID:
+            raise NoRouteMatch()
+        return number
+
+    def to_url(self, value) -> str:
+        return str(int(value))
+
+
+def arg_id(name: str) -> int | None:
+    """An id from the query string, or None when absent or not a valid id."""
+    return parse_id(request.args.get(name))
 
 
 def is_htmx() -> bool:

@@ -12,6 +12,13 @@
     box.replaceChildren(p);
   }
 
+  // Copy buttons only work with this script, so they stay hidden until it runs.
+  function showCopyButtons(root) {
+    (root || document).querySelectorAll("[data-copy]").forEach(function (b) { b.hidden = false; });
+  }
+  document.addEventListener("DOMContentLoaded", function () { showCopyButtons(document); });
+  document.addEventListener("htmx:load", function (event) { showCopyButtons(event.detail.elt); });
+
   // Copy buttons: data-copy names the input whose value to copy.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-copy]");

@@ -57,3 +57,20 @@ def test_every_setting_is_documented_in_readme():
     readme = (config.PROJECT_ROOT / "README.md").read_text()
     for setting in config.SETTINGS:
         assert f"PAT_MANAGER_{setting.name}" in readme, setting.name
+
+
+def test_database_and_instance_are_private(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAT_MANAGER_INSTANCE_PATH", str(tmp_path / "inst"))
+    create_app()
+    assert stat.S_IMODE((tmp_path / "inst").stat().st_mode) == 0o700
+    for name in ["pat_manager.sqlite3", "pat_manager.sqlite3-wal", "pat_manager.sqlite3-shm"]:
+        path = tmp_path / "inst" / name
+        if path.exists():
+            assert stat.S_IMODE(path.stat().st_mode) == 0o600, name
+
+
+def test_database_in_missing_folder_is_a_clear_error(tmp_path, monkeypatch):
+    monkeypatch.setenv("PAT_MANAGER_INSTANCE_PATH", str(tmp_path / "inst"))
+    monkeypatch.setenv("PAT_MANAGER_DATABASE", str(tmp_path / "nope" / "db.sqlite3"))
+    with pytest.raises(config.ConfigError, match="does not exist"):
+        create_app()

@@ -110,6 +110,39 @@ def test_register_to_revoke_through_gunicorn(server):
     assert "POST /api/v1/submissions" in logs  # access log is on
 
 
+def raw_request(base: str, payload: bytes) -> bytes:
+    host, port = base.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as conn:
+        conn.sendall(payload)
+        chunks = []
+        while True:
+            data = conn.recv(65536)
+            if not data:
+                break
+            chunks.append(data)
+    return b"".join(chunks)
+
+
+def test_chunked_bodies_through_gunicorn(server):
+    env = server["env"]
+    subprocess.run([CLI, "create-user", "chunk@example.com"], input=PASSWORD + "\n", env=env,
+                   check=True, capture_output=True, text=True)
+    token = subprocess.run([CLI, "create-pat", "chunk@example.com", "--name", "Chunky", "--no-template"],
+                           env=env, check=True, capture_output=True, text=True).stdout.strip()
+    head = (f"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
+            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+    body = b'{"url": "https://x.example/1"}' + b" " * (200 * 1024)
+    chunked = b"".join(b"%x\r\n%s\r\n" % (len(body[i:i + 8192]), body[i:i + 8192])
+                       for i in range(0, len(body), 8192)) + b"0\r\n\r\n"
+    too_large = raw_request(server["base"], head.encode() + chunked)
+    assert too_large.startswith(b"HTTP/1.1 413"), too_large[:200]
+    small = b'{"url": "https://x.example/2"}'
+    ok = raw_request(server["base"], head.encode() + b"%x\r\n%s\r\n0\r\n\r\n" % (len(small), small))
+    assert ok.startswith(b"HTTP/1.1 201"), ok[:300]
+    broken = raw_request(server["base"], head.encode() + b"zz\r\nabc\r\n0\r\n\r\n")
+    assert broken.split(b" ")[1].startswith(b"4"), broken[:300]
+
+
 def test_cli_create_pat_prints_only_the_token(server):
     env = server["env"]
     subprocess.run([CLI, "create-user", "cli@example.com"], input=PASSWORD + "\n", env=env,

@@ -97,7 +97,7 @@ def test_list_shows_status_template_created_expiry_last_used(user_web, clock):
     listing = user_web.get("/pats/").get_data(as_text=True)
     assert "Account default (Technical roles)" in listing
     assert "2026-03-02" in listing  # created
-    assert "in 3 days" in listing and "soon" in listing
+    assert "in 4 days" in listing and "soon" in listing
     assert "Never (not recommended)" in listing
     assert re.search(r"Last used</dt>\s*<dd>\s*Never", listing)
 

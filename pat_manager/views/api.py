@@ -6,7 +6,7 @@ import json
 import logging
 import re
 
-from flask import Blueprint, g, jsonify, request
+from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import pats, submissions, usage
@@ -48,7 +48,9 @@ def _authenticate():
     CORS preflights carry no credentials, so they are answered here, before auth.
     """
     if request.method == "OPTIONS":
-        return "", 204
+        response = current_app.response_class(status=204)
+        del response.headers["Content-Type"]
+        return response
     result = pats.authenticate_token(get_db(), _bearer_token(), token_key(), now())
     # A genuine PAT is logged against its owner even when it is revoked or expired.
     g.usage_pat = result.pat
@@ -154,15 +156,22 @@ def _json_body():
     too_large = error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
     if request.content_length is not None and request.content_length > MAX_BODY:
         return None, too_large
-    request.max_content_length = MAX_BODY
     try:
-        raw = request.get_data(cache=False)
+        # One byte past the limit tells a too-large chunked body (no length) apart.
+        raw = request.stream.read(MAX_BODY + 1)
     except RequestEntityTooLarge:
+        return None, too_large
+    except Exception:
+        # A broken chunked encoding or a client that went away mid-body.
+        return None, error(400, "bad_request", "The request body could not be read.")
+    if len(raw) > MAX_BODY:
         return None, too_large
     try:
         return json.loads(raw.decode("utf-8")), None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (UnicodeDecodeError, ValueError) as exc:
         return None, error(400, "malformed_json", f"The body is not valid JSON: {exc}.")
+    except RecursionError:
+        return None, error(400, "malformed_json", "The body is not valid JSON: nested too deeply.")
 
 
 @bp.post("/submissions")
@@ -191,6 +200,7 @@ def create_submission():
         url=row["url"],
         title=row["title"],
         company=row["company"],
+        notes=row["notes"],
         template=_template_json(template),
         pat={"id": pat["id"], "name": pat["name"]},
         created_at=to_api(from_db(row["created_at"])),

@@ -47,7 +47,7 @@ def mark_password_entered() -> None:
 def _start_session(user, remember: bool) -> None:
     # A fresh session on login: nothing planted before login carries over.
     session.clear()
-    login_user(user, remember=remember)
+    login_user(accounts.start_session(get_db(), user, now(), client_ip()), remember=remember)
     mark_password_entered()
 
 
@@ -106,6 +106,7 @@ def login():
 def logout():
     """End the session and the remember-me cookie."""
     log.info("logout: user_id=%s", current_user.id)
+    accounts.end_session(get_db(), current_user, now())
     # Clear first: logout_user leaves a flag in the session that deletes the
     # remember-me cookie on the way out.
     session.clear()

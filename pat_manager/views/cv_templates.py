@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
 from .. import cv_templates
 from ..db import get_db
 from ..errors import ValidationError
+from ..text import parse_id
 from ..web import now, owned
 
 bp = Blueprint("cv_templates", __name__, url_prefix="/templates")
@@ -59,14 +60,14 @@ def create():
     return redirect(url_for("cv_templates.index"))
 
 
-@bp.get("/<int:template_id>")
+@bp.get("/<id:template_id>")
 def edit(template_id):
     """Rename a template or change its content."""
     template = owned(cv_templates.get_owned, current_user.id, template_id)
     return render_template("cv_templates/edit.html", template=template, form=template, errors={})
 
 
-@bp.post("/<int:template_id>")
+@bp.post("/<id:template_id>")
 def update(template_id):
     """Save a template's new name and content."""
     template = owned(cv_templates.get_owned, current_user.id, template_id)
@@ -88,10 +89,14 @@ def update(template_id):
 @bp.post("/default")
 def set_default():
     """Choose the account default (an empty choice clears it)."""
-    template_id = request.form.get("template_id") or None
-    if template_id is not None:
+    raw = request.form.get("template_id") or None
+    template = None
+    if raw is not None:
+        template_id = parse_id(raw)
+        if template_id is None:
+            abort(404)
         template = owned(cv_templates.get_owned, current_user.id, template_id)
-        template_id = template["id"]
+    template_id = template["id"] if template else None
     cv_templates.set_default(get_db(), current_user.id, template_id)
     flash(
         f"“{template['name']}” is now your default template."
@@ -103,7 +108,7 @@ def set_default():
     return redirect(url_for("cv_templates.index"))
 
 
-@bp.route("/<int:template_id>/delete", methods=["GET", "POST"])
+@bp.route("/<id:template_id>/delete", methods=["GET", "POST"])
 def delete(template_id):
     """Confirm (naming the PATs it breaks), then delete."""
     template = owned(cv_templates.get_owned, current_user.id, template_id)

@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from .. import csv_export, cv_templates, pats, submissions
 from ..clock import zone
 from ..db import get_db
+from ..web import arg_id
 from ..errors import ValidationError
 
 bp = Blueprint("history", __name__, url_prefix="/history")
@@ -30,7 +31,7 @@ def _filter():
 def index():
     """One page of the account's submissions, filtered; `before` pages to older ones."""
     flt, errors = _filter()
-    before = request.args.get("before", type=int)
+    before = arg_id("before")
     db = get_db()
     rows, older = submissions.page(
         db, current_user.id, before, flt=flt, tz_name=current_user.timezone

@@ -45,6 +45,8 @@ def _render_row(pat_id, state: str = "normal", status: int = 200, **extra):
     """One PAT card in a given state; htmx gets the card, others the whole list."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
     if is_htmx():
+        if extra.get("oob_slots"):
+            extra["active_count"], extra["limit"] = _limit_state()
         response = make_response(
             render_template("pats/_pat.html", pat=pat, state=state, **extra), status
         )
@@ -69,8 +71,9 @@ def index():
 def _form_context(**values):
     db = get_db()
     active, limit = _limit_state()
+    templates = cv_templates.list_templates(db, current_user.id)
     return {
-        "templates": cv_templates.list_templates(db, current_user.id),
+        "templates": templates,
         "default_template": (
             owned(cv_templates.get_owned, current_user.id, current_user.default_template_id)
             if current_user.default_template_id
@@ -81,7 +84,11 @@ def _form_context(**values):
         "limit": limit,
         "max_custom_date": (now() + timedelta(days=pats.MAX_CUSTOM_DAYS)).date().isoformat(),
         "min_custom_date": (now() + timedelta(days=1)).date().isoformat(),
-        "form": {"expiry": pats.DEFAULT_EXPIRY, "template_choice": "default", **values},
+        "form": {
+            "expiry": pats.DEFAULT_EXPIRY,
+            "template_choice": pats.suggested_template_choice(current_user, templates),
+            **values,
+        },
         "errors": {},
         "limit_error": None,
     }
@@ -124,18 +131,19 @@ def create():
     return redirect(url_for("pats.created", pat_id=created.pat["id"]))
 
 
-@bp.get("/<int:pat_id>/created")
+@bp.get("/<id:pat_id>/created")
 def created(pat_id):
     """The full token, once, right after creation."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
-    if session.pop("show_token_once", None) != pat["id"]:
+    just_created = session.pop("show_token_once", None) == pat["id"]
+    if not (just_created and pats.claim_new_token_display(get_db(), current_user.id, pat_id, now())):
         flash("A new token is shown only once. Use “Reveal” to see it again.", "info")
         return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
     token = tokens.assemble(token_key(), pat["public_id"], pat["secret_seed"])
     return no_store(make_response(render_template("pats/created.html", pat=pat, token=token)))
 
 
-@bp.get("/<int:pat_id>/row")
+@bp.get("/<id:pat_id>/row")
 def row(pat_id):
     """The PAT card in its resting state (htmx 'Cancel' and 'Hide')."""
     return _render_row(pat_id)
@@ -147,7 +155,7 @@ def _password_is_fresh() -> bool:
     return entered is not None and now() - entered < window
 
 
-@bp.route("/<int:pat_id>/reveal", methods=["GET", "POST"])
+@bp.route("/<id:pat_id>/reveal", methods=["GET", "POST"])
 def reveal(pat_id):
     """Show the token again; asks for the password when it is not fresh."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
@@ -159,8 +167,14 @@ def reveal(pat_id):
             log.warning("reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id)
             errors["password"] = "That password is not right. Try again."
 
-    if request.method == "GET" or not _password_is_fresh():
-        context = {"pat": pat, "errors": errors, "needs_password": not _password_is_fresh()}
+    # A wrong password is refused even inside the grace window: typing one is a
+    # sign that someone else may be at the keyboard.
+    if request.method == "GET" or errors or not _password_is_fresh():
+        context = {
+            "pat": pat,
+            "errors": errors,
+            "needs_password": bool(errors) or not _password_is_fresh(),
+        }
         status = 422 if errors else 200
         if is_htmx():
             return _render_row(pat_id, "reauth", status, errors=errors)
@@ -182,7 +196,7 @@ def reveal(pat_id):
     return no_store(make_response(page))
 
 
-@bp.route("/<int:pat_id>/revoke", methods=["GET", "POST"])
+@bp.route("/<id:pat_id>/revoke", methods=["GET", "POST"])
 def revoke(pat_id):
     """Ask, then revoke: the token stops working on the very next request."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
@@ -193,7 +207,32 @@ def revoke(pat_id):
 
     pats.revoke(get_db(), current_user.id, pat_id, now())
     log.info("PAT revoked: user_id=%s pat_id=%s", current_user.id, pat_id)
+    message = f"“{pat['name']}” is revoked. Any extension using it is now refused."
     if is_htmx():
-        return _render_row(pat_id)
-    flash(f"“{pat['name']}” is revoked. Any extension using it is now refused.", "success")
+        # The card swaps in place; the slot counter and message come out of band.
+        return _render_row(pat_id, oob_slots=True, oob_flash=message)
+    flash(message, "success")
     return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
+
+
+@bp.route("/<id:pat_id>/template", methods=["GET", "POST"])
+def change_template(pat_id):
+    """Choose another CV template for a PAT (the fix for "CV template not found")."""
+    pat = owned(pats.get_listed, current_user.id, pat_id)
+    form = {"template_choice": pat["template_choice"], "template_id": pat["template_id"]}
+    errors = {}
+    if request.method == "POST":
+        form = request.form.to_dict()
+        try:
+            pats.set_template(
+                get_db(), current_user.id, pat_id, form.get("template_choice"), form.get("template_id")
+            )
+        except ValidationError as exc:
+            errors = exc.fields
+        else:
+            label, _ = pats.template_label(pats.get_listed(get_db(), current_user.id, pat_id))
+            flash(f"“{pat['name']}” now uses: {label}.", "success")
+            return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
+    context = _form_context(**form)
+    context["errors"] = errors
+    return render_template("pats/template.html", pat=pat, **context), 422 if errors else 200

@@ -9,7 +9,7 @@ from .. import charts, csv_export, dashboard, pats, usage
 from ..clock import to_db, zone
 from ..db import get_db, transaction
 from ..errors import ValidationError
-from ..web import is_htmx, now, owned, page_or_fragment
+from ..web import arg_id, is_htmx, now, owned, page_or_fragment
 
 bp = Blueprint("usage", __name__)
 
@@ -57,7 +57,7 @@ def mark_all_reviewed():
     return redirect(url_for("usage.index"))
 
 
-@bp.post("/usage/<int:pat_id>/reviewed")
+@bp.post("/usage/<id:pat_id>/reviewed")
 def mark_reviewed(pat_id):
     """Mark one PAT as reviewed (htmx swaps its row)."""
     owned(pats.get_owned, current_user.id, pat_id)
@@ -79,12 +79,12 @@ def _filter_or_errors():
         return usage.LogFilter(), exc.fields
 
 
-@bp.get("/pats/<int:pat_id>/usage")
+@bp.get("/pats/<id:pat_id>/usage")
 def pat_log(pat_id):
     """One PAT's requests, newest first, filtered; htmx loads more rows."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
     flt, errors = _filter_or_errors()
-    before = request.args.get("before", type=int)
+    before = arg_id("before")
     rows, more = usage.events_page(get_db(), pat_id, flt, current_user.timezone, before)
     context = dict(pat=pat, rows=rows, more=more, flt=flt, errors=errors,
                    outcomes=usage.OUTCOME_LABELS, labels=usage.OUTCOME_LABELS)
@@ -93,7 +93,7 @@ def pat_log(pat_id):
     return render_template("usage/log.html", **context), 422 if errors else 200
 
 
-@bp.get("/pats/<int:pat_id>/usage.csv")
+@bp.get("/pats/<id:pat_id>/usage.csv")
 def pat_log_csv(pat_id):
     """Exactly the filtered rows of the usage log, as CSV."""
     pat = owned(pats.get_owned, current_user.id, pat_id)

@@ -1,0 +1,61 @@
+"""Rules for text and ids that people type or send: one place for all of them."""
+
+from __future__ import annotations
+
+import unicodedata
+
+MAX_ID = 2**63 - 1
+# Invisible characters that would let two names look identical.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
+# Bidirectional overrides can make text display in another order than it reads.
+_BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def parse_id(value) -> int | None:
+    """A row id from a form or query value, or None when it is not a valid one."""
+    text = str(value or "").strip()
+    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+        return None
+    return int(text)
+
+
+def _bad_char(text: str, allowed: str = "") -> str | None:
+    for ch in text:
+        if ch in allowed:
+            continue
+        if unicodedata.category(ch) in ("Cc", "Cs") or ch in _BIDI_CONTROLS:
+            return ch
+    return None
+
+
+def clean_line(value, label: str, max_len: int) -> str:
+    """A single line of text (a name or title): normalised, spaces collapsed,
+    invisible characters dropped.
+
+    :raise ValueError: control characters, direction overrides, or too long.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{label} must be text.")
+    text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
+    if _bad_char(text, allowed="\t\n\r"):
+        raise ValueError(f"{label} must not contain control characters, text-direction marks or invalid Unicode.")
+    text = " ".join(text.split())
+    if len(text) > max_len:
+        raise ValueError(f"{label} must be at most {max_len} characters.")
+    return text
+
+
+def clean_block(value, label: str, max_len: int) -> str:
+    """Multi-line text (notes, template content): line breaks and tabs kept.
+
+    :raise ValueError: other control characters, or too long.
+    """
+    if not isinstance(value, str):
+        raise ValueError(f"{label} must be text.")
+    text = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
+    if _bad_char(text, allowed="\t\n"):
+        raise ValueError(f"{label} must not contain control characters, text-direction marks or invalid Unicode.")
+    text = text.strip()
+    if len(text) > max_len:
+        raise ValueError(f"{label} must be at most {max_len} characters.")
+    return text

@@ -1,0 +1,207 @@
+"""Regressions for what an outside attack on the foundation found."""
+
+import io
+import json
+import threading
+
+import pytest
+
+from pat_manager import cv_templates, errors
+from tests.conftest import PASSWORD, Web, bearer
+
+
+def test_logout_ends_the_session_even_for_a_replayed_cookie(user_web, app):
+    session_cookie = user_web.client.get_cookie("session").value
+    user_web.logout()
+    replay = app.test_client()
+    replay.set_cookie("session", session_cookie)
+    response = replay.get("/pats/")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_logout_ends_remember_me_for_good(web, app):
+    web.register()
+    web.logout()
+    web.login(remember=True)
+    remember = web.client.get_cookie("remember_token").value
+    assert app.test_client().get("/pats/").status_code == 302
+    restored = app.test_client()
+    restored.set_cookie("remember_token", remember)
+    assert restored.get("/pats/").status_code == 200  # remember-me works while logged in
+    web.logout()
+    replay = app.test_client()
+    replay.set_cookie("remember_token", remember)
+    assert replay.get("/pats/").status_code == 302
+
+
+def test_new_token_page_cannot_be_replayed_with_an_old_cookie(user_web, app):
+    response = user_web.create_pat("Replay me")
+    created_url = response.headers["Location"]
+    old_cookie = user_web.client.get_cookie("session").value
+    assert "cvf_" in user_web.get(created_url).get_data(as_text=True)
+    replay = app.test_client()
+    replay.set_cookie("session", old_cookie)
+    again = replay.get(created_url)
+    assert again.status_code == 302
+
+
+def test_new_token_page_expires_after_a_few_minutes(user_web, clock):
+    response = user_web.create_pat("Late look")
+    clock.advance(minutes=11)
+    assert user_web.get(response.headers["Location"]).status_code == 302
+
+
+@pytest.mark.parametrize("path", [
+    "/pats/99999999999999999999/row", "/pats/9223372036854775808/reveal",
+    "/templates/99999999999999999999", "/pats/0/row", "/pats/-1/row",
+])
+def test_out_of_range_ids_are_404(user_web, path):
+    assert user_web.get(path).status_code == 404
+    assert user_web.post(path).status_code in (404, 405)
+
+
+def test_out_of_range_ids_in_forms_and_queries(user_web):
+    response = user_web.create_pat("Big id", template_choice="custom", template_id="99999999999999999999")
+    assert response.status_code == 422
+    assert user_web.get("/history/?before=99999999999999999999").status_code == 200
+    assert user_web.post("/templates/default", {"template_id": "99999999999999999999"}).status_code == 404
+
+
+@pytest.mark.parametrize("body", [
+    '{"url": "https://x.example/1", "title": "\\ud800"}',
+    '{"url": "https://x.example/\\udfff"}',
+    '{"url": "https://x.example/1", "notes": "a\\u0000b"}',
+    '{"url": "https://x.example/1", "title": "\\u202eevil"}',
+])
+def test_invalid_unicode_and_control_characters_are_422(app, user_web, body):
+    _, token = user_web.new_token()
+    response = app.test_client().post("/api/v1/submissions", data=body,
+                                      headers={**bearer(token), "Content-Type": "application/json"})
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert response.get_json()["error"] == "validation_error"
+
+
+@pytest.mark.parametrize("body", [
+    '{"url": "https://x.example/1", "title": ' + "[" * 30000 + "]" * 30000 + "}",
+    '{"url": "https://x.example/1", "title": ' + "9" * 5000 + "}",
+])
+def test_pathological_json_is_400(app, user_web, body):
+    _, token = user_web.new_token()
+    response = app.test_client().post("/api/v1/submissions", data=body,
+                                      headers={**bearer(token), "Content-Type": "application/json"})
+    assert response.status_code == 400 and response.get_json()["error"] == "malformed_json"
+
+
+def test_chunked_body_over_the_limit_is_413(app, user_web, db):
+    _, token = user_web.new_token()
+    body = json.dumps({"url": "https://x.example/1"}) + " " * (70 * 1024)
+
+    # Like gunicorn with a chunked body: no Content-Length, input marked terminated.
+    response = app.test_client().post(
+        "/api/v1/submissions", input_stream=io.BytesIO(body.encode()),
+        environ_base={"wsgi.input_terminated": True},
+        headers={**bearer(token), "Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+    assert response.status_code == 413
+    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+
+
+def test_wrong_password_never_reveals_even_inside_the_window(user_web):
+    pat_id, token = user_web.new_token()
+    for htmx in (True, False):
+        response = user_web.post(f"/pats/{pat_id}/reveal", {"password": "wrong!"}, htmx=htmx)
+        assert response.status_code == 422
+        assert token not in response.get_data(as_text=True)
+
+
+def test_names_with_control_or_invisible_characters(user_web, db):
+    assert user_web.create_pat("bad\x00name").status_code == 422
+    assert user_web.create_pat("\u202eevil").status_code == 422
+    user_web.new_token("Twin")
+    twin = user_web.create_pat("Tw\u200bin")
+    assert twin.status_code == 422 and "already have an active PAT" in twin.get_data(as_text=True)
+    assert user_web.create_template("nul\x00name").status_code == 422
+    assert user_web.post("/register", {"email": "a\x00b@example.com", "password": PASSWORD}).status_code == 422
+
+
+def test_change_a_broken_pats_template(user_web, app, db):
+    template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
+    pat_id, token = user_web.new_token("Fix me", template_choice="custom", template_id=str(template_id))
+    user_web.post(f"/templates/{template_id}/delete")
+    api = app.test_client()
+    assert api.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)).status_code == 422
+    assert "Fix</a>" in user_web.get("/pats/").get_data(as_text=True)
+    user_web.create_template("Leadership", default=False)
+    new_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
+    form = user_web.get(f"/pats/{pat_id}/template")
+    assert form.status_code == 200 and "Leadership" in form.get_data(as_text=True)
+    saved = user_web.post(f"/pats/{pat_id}/template", {"template_choice": "custom", "template_id": str(new_id)})
+    assert saved.status_code == 302
+    response = api.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token))
+    assert response.status_code == 201 and response.get_json()["template"]["name"] == "Leadership"
+    assert user_web.post(f"/pats/{pat_id}/template", {"template_choice": "weird"}).status_code == 422
+
+
+def test_change_template_is_owner_only(user_web, other_web):
+    pat_id, _ = user_web.new_token()
+    other_web.register("bob@example.com")
+    assert other_web.get(f"/pats/{pat_id}/template").status_code == 404
+    assert other_web.post(f"/pats/{pat_id}/template", {"template_choice": "none"}).status_code == 404
+
+
+def test_htmx_revoke_refreshes_slot_counter_and_says_so(user_web):
+    pat_id, _ = user_web.new_token()
+    response = user_web.post(f"/pats/{pat_id}/revoke", htmx=True)
+    body = response.get_data(as_text=True)
+    assert 'id="slots"' in body and 'hx-swap-oob="true"' in body
+    assert "0 of 3" in body and "is revoked" in body
+
+
+def test_form_preselects_a_template_choice_that_works(web):
+    web.register()
+    assert 'value="none" checked' in web.get("/pats/new").get_data(as_text=True)
+    web.create_template("Only one", default=False)
+    assert 'value="custom" checked' in web.get("/pats/new").get_data(as_text=True)
+
+
+def test_concurrent_template_delete_and_use_never_500(user_web, db, app):
+    failures = []
+    for _ in range(15):
+        user_web.create_template("Racy", default=False)
+        template_id = db.execute("SELECT id FROM cv_templates WHERE name = 'Racy'").fetchone()[0]
+        a, b = Web(app.test_client()), user_web
+        a.login()
+        tokens = (a.csrf_token(), b.csrf_token())
+
+        def delete():
+            r = a.client.post(f"/templates/{template_id}/delete", data={"csrf_token": tokens[0]})
+            failures.append(r.status_code) if r.status_code >= 500 else None
+
+        def use():
+            r = b.client.post("/templates/default", data={"csrf_token": tokens[1], "template_id": template_id})
+            failures.append(r.status_code) if r.status_code >= 500 else None
+
+        threads = [threading.Thread(target=delete), threading.Thread(target=use)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert failures == []
+
+
+def test_set_default_on_a_deleted_template_is_not_found(user_web, db, clock):
+    template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
+    cv_templates.delete(db, 1, template_id)
+    with pytest.raises(errors.NotFound):
+        cv_templates.set_default(db, 1, template_id)
+    with pytest.raises(errors.NotFound):
+        cv_templates.update(db, 1, template_id, "x", "y", clock.now())
+
+
+def test_double_slash_api_path_is_json_404_not_redirect(app):
+    response = app.test_client().post("/api/v1//submissions", json={})
+    assert response.status_code == 404 and response.get_json()["error"] == "not_found"
+
+
+def test_preflight_has_no_body_type(app):
+    response = app.test_client().options("/api/v1/token", headers={"Origin": "chrome-extension://abc"})
+    assert response.status_code == 204 and "Content-Type" not in response.headers
