@@ -145,6 +145,30 @@ def end_session(db: sqlite_utils.Database, user: User, now) -> None:
         )
 
 
+def change_password(
+    db: sqlite_utils.Database, user: User, current: str, new: str, now
+) -> int:
+    """Set a new password and end every other session of the account.
+
+    :raise ValidationError: the current password is wrong or the new one too weak.
+    :return: how many other sessions were ended.
+    """
+    if not check_password(db, user.id, current):
+        raise ValidationError({"current_password": "That is not your current password."})
+    if message := validate_password(new):
+        raise ValidationError({"new_password": message})
+    with transaction(db):
+        db.execute(
+            "UPDATE users SET password_hash = ? WHERE id = ?", (generate_password_hash(new), user.id)
+        )
+        cursor = db.execute(
+            "UPDATE user_sessions SET ended_at = ? WHERE user_id = ? AND id != ?"
+            " AND ended_at IS NULL",
+            (to_db(now), user.id, user.session_id),
+        )
+    return cursor.rowcount
+
+
 def check_password(db: sqlite_utils.Database, user_id: int, password: str) -> bool:
     row = one(db, "SELECT password_hash FROM users WHERE id = ?", (user_id,))
     return bool(row) and check_password_hash(row["password_hash"], password or "")

@@ -43,6 +43,7 @@ SETTINGS = [
         "How many reverse proxies sit in front; only then is X-Forwarded-For believed.",
     ),
     Setting("USAGE_RETENTION_DAYS", "90", "Raw usage log rows older than this can be pruned."),
+    Setting("API_RATE_LIMIT", "120", "API requests allowed per PAT per minute."),
 ]
 
 
@@ -159,6 +160,7 @@ def from_environ(environ=None) -> dict:
         "LOG_LEVEL": log_level,
         "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0, 0, 10),
         "USAGE_RETENTION_DAYS": _int(environ, "USAGE_RETENTION_DAYS", 90, 1, 3650),
+        "API_RATE_LIMIT": _int(environ, "API_RATE_LIMIT", 120, 1, 1_000_000),
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
     }

@@ -170,6 +170,17 @@ CREATE TABLE submission_tallies (
 """
 
 
+_0003_rate_limits = """
+-- Rate-limit counters in fixed windows, shared by every worker.
+CREATE TABLE rate_limits (
+    key TEXT NOT NULL,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    PRIMARY KEY (key, window_start)
+) WITHOUT ROWID;
+"""
+
+
 def _0002_backfill(db: sqlite_utils.Database) -> None:
     """Give existing submissions their job host, tallies and rollup counts."""
     from .usage import backfill_submissions
@@ -181,6 +192,7 @@ MIGRATIONS: list[tuple[int, str, str, object]] = [
     (1, "foundation: users, CV templates, PATs, reveals, submissions", _0001_foundation, None),
     (2, "sessions, usage log, rollups, unknown-token attempts, submission tallies", _0002_usage,
      _0002_backfill),
+    (3, "rate-limit counters", _0003_rate_limits, None),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -82,3 +82,16 @@ def token_key() -> bytes:
 
 def client_ip() -> str | None:
     return request.remote_addr
+
+
+def too_many(decision, message: str):
+    """A 429 page (or htmx fragment) saying when to try again."""
+    minutes = max(1, round(decision.retry_after / 60))
+    when = f"{minutes} minute{'s' if minutes != 1 else ''}"
+    text = f"{message} Try again in {when}."
+    template = "errors/_message.html" if is_htmx() else "errors/error.html"
+    page = render_template(template, status=429, title="Too many attempts", message=text)
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(decision.retry_after)
+    response.vary.add("HX-Request")
+    return response

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import pats, submissions, usage
+from .. import pats, ratelimit, submissions, usage
 from ..clock import from_db, to_api
 from ..db import get_db
 from ..errors import TemplateNotFound, ValidationError
@@ -51,16 +51,35 @@ def _authenticate():
         response = current_app.response_class(status=204)
         del response.headers["Content-Type"]
         return response
-    result = pats.authenticate_token(get_db(), _bearer_token(), token_key(), now())
+    db, moment, ip = get_db(), now(), client_ip()
+    guessing = ratelimit.check(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
+    if not guessing.allowed:
+        g.rate_limited_ip = True
+        return _too_many(guessing, "Too many requests with invalid tokens from your address.")
+
+    result = pats.authenticate_token(db, _bearer_token(), token_key(), moment)
     # A genuine PAT is logged against its owner even when it is revoked or expired.
     g.usage_pat = result.pat
+    if result.pat is None:
+        ratelimit.hit(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
     if not result.ok:
         extra = {"reason": result.reason} if result.reason else {}
         response = error(401, "invalid_token", INVALID_TOKEN, **extra)
         response.headers["WWW-Authenticate"] = 'Bearer realm="pat-manager"'
         return response
+
+    limit = ratelimit.api_limit(current_app.config["API_RATE_LIMIT"])
+    decision = ratelimit.hit(db, limit, result.pat["id"], moment)
+    if not decision.allowed:
+        return _too_many(decision, f"Too many requests for this PAT (limit: {limit.describe()}).")
     g.pat, g.pat_user = result.pat, result.user
     return None
+
+
+def _too_many(decision, message: str):
+    response = error(429, "rate_limited", f"{message} Retry after {decision.retry_after} seconds.")
+    response.headers["Retry-After"] = str(decision.retry_after)
+    return response
 
 
 def _outcome(response) -> str:
@@ -78,7 +97,8 @@ def _record_usage(response) -> None:
         at, ip, agent = now(), client_ip(), request.headers.get("User-Agent")
         pat = g.get("usage_pat")
         if pat is None:
-            usage.record_unknown(get_db(), at=at, ip=ip, user_agent=agent)
+            if not g.get("rate_limited_ip"):
+                usage.record_unknown(get_db(), at=at, ip=ip, user_agent=agent)
             return
         submission = g.get("submission")
         user = g.get("pat_user")

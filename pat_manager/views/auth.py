@@ -17,11 +17,11 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from .. import accounts
+from .. import accounts, ratelimit
 from ..clock import to_db
 from ..db import get_db
 from ..errors import ValidationError
-from ..web import client_ip, now
+from ..web import client_ip, now, too_many
 
 bp = Blueprint("auth", __name__)
 log = logging.getLogger(__name__)
@@ -89,9 +89,19 @@ def login():
         return render_template("auth/login.html", error=None, email="", next_url=next_url)
 
     email = request.form.get("email", "")
-    user = accounts.authenticate(get_db(), email, request.form.get("password", ""))
+    db, ip, moment = get_db(), client_ip(), now()
+    account_key = accounts.normalize_email(email)
+    for limit, subject in ((ratelimit.LOGIN_PER_ACCOUNT, account_key), (ratelimit.LOGIN_PER_IP, ip)):
+        decision = ratelimit.check(db, limit, subject, moment)
+        if not decision.allowed:
+            log.warning("login refused, too many failures (%s) from %s", limit.name, ip)
+            return too_many(decision, "Too many failed log-in attempts.")
+
+    user = accounts.authenticate(db, email, request.form.get("password", ""))
     if user is None:
-        log.warning("login failed from %s", client_ip())
+        ratelimit.hit(db, ratelimit.LOGIN_PER_ACCOUNT, account_key, moment)
+        ratelimit.hit(db, ratelimit.LOGIN_PER_IP, ip, moment)
+        log.warning("login failed from %s", ip)
         error = "That email and password do not match an account."
         page = render_template("auth/login.html", error=error, email=email, next_url=next_url)
         return page, 401

@@ -18,11 +18,20 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import accounts, cv_templates, pats, tokens
+from .. import accounts, cv_templates, pats, ratelimit, tokens
 from ..clock import from_db
 from ..db import get_db
 from ..errors import PatLimitReached, ValidationError
-from ..web import client_ip, is_htmx, no_store, now, owned, page_or_fragment, token_key
+from ..web import (
+    client_ip,
+    is_htmx,
+    no_store,
+    now,
+    owned,
+    page_or_fragment,
+    token_key,
+    too_many,
+)
 from .auth import mark_password_entered
 
 bp = Blueprint("pats", __name__, url_prefix="/pats")
@@ -161,9 +170,15 @@ def reveal(pat_id):
     pat = owned(pats.get_listed, current_user.id, pat_id)
     errors = {}
     if request.method == "POST" and "password" in request.form:
-        if accounts.check_password(get_db(), current_user.id, request.form["password"]):
+        db, moment = get_db(), now()
+        decision = ratelimit.check(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+        if not decision.allowed:
+            log.warning("reveal refused, too many wrong passwords: user_id=%s", current_user.id)
+            return too_many(decision, "Too many wrong passwords.")
+        if accounts.check_password(db, current_user.id, request.form["password"]):
             mark_password_entered()
         else:
+            ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
             log.warning("reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id)
             errors["password"] = "That password is not right. Try again."
 

@@ -1,15 +1,19 @@
-"""Account settings: the timezone every page and daily count uses."""
+"""Account settings: the timezone every page and daily count uses, and the password."""
 
 from __future__ import annotations
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
-from .. import accounts
+import logging
+
+from .. import accounts, ratelimit
 from ..db import get_db
 from ..errors import ValidationError
+from ..web import now, too_many
 
 bp = Blueprint("settings", __name__, url_prefix="/settings")
+log = logging.getLogger(__name__)
 
 
 @bp.route("/", methods=["GET", "POST"])
@@ -26,10 +30,41 @@ def index():
         else:
             flash(f"Times are now shown in {value}.", "success")
             return redirect(url_for("settings.index"))
+    return _page(value, errors)
+
+
+def _page(value, errors=None, password_errors=None):
     page = render_template(
         "settings/index.html",
         timezones=accounts.timezone_names(),
         value=value,
-        errors=errors,
+        errors=errors or {},
+        password_errors=password_errors or {},
     )
-    return page, 422 if errors else 200
+    return page, 422 if errors or password_errors else 200
+
+
+@bp.post("/password")
+@login_required
+def change_password():
+    """Change the password; every other session of the account ends."""
+    db, moment = get_db(), now()
+    decision = ratelimit.check(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+    if not decision.allowed:
+        return too_many(decision, "Too many wrong passwords.")
+    try:
+        ended = accounts.change_password(
+            db,
+            current_user,
+            request.form.get("current_password", ""),
+            request.form.get("new_password", ""),
+            moment,
+        )
+    except ValidationError as exc:
+        if "current_password" in exc.fields:
+            ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+        return _page(current_user.timezone, password_errors=exc.fields)
+
+    log.info("password changed: user_id=%s, %s other session(s) ended", current_user.id, ended)
+    flash("Your password is changed. Every other device has been logged out.", "success")
+    return redirect(url_for("settings.index"))
