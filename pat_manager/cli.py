@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import accounts, cv_templates, demo, pats, usage
+from . import accounts, backup, cv_templates, demo, pats, usage
 from .clock import local_today
 from .config import ConfigError
 from .db import get_db
@@ -183,6 +183,19 @@ def seed_demo_command(email, events, days, rng_seed):
                f"to {user.email} across: {', '.join(result['pats'])}.")
 
 
+@click.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+@with_appcontext
+def backup_command(path):
+    """Write a consistent copy of the database to PATH, safe while the app serves."""
+    try:
+        size = backup.backup(current_app.config["DATABASE"], path)
+    except backup.BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"Backed up {current_app.config['DATABASE']} to {path} ({size:,} bytes).")
+    click.echo("Keep instance/secret_key safe too: without it no PAT in the backup works.")
+
+
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", type=click.IntRange(1, 65535), default=lambda: os.environ.get("PORT", 8000),
@@ -205,6 +218,7 @@ def register_commands(app) -> None:
         grant_slots_command,
         prune_usage_command,
         seed_demo_command,
+        backup_command,
     ):
         app.cli.add_command(command)
 
