@@ -6,54 +6,25 @@ import os
 import re
 import socket
 import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
 from tests.conftest import PASSWORD
+from tests.servers import CLI, Server
+from tests.servers import csrf as server_csrf
 
 pytestmark = pytest.mark.slow
-CLI = str(Path(sys.executable).parent / "pat-manager")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def server(tmp_path):
-    port = free_port()
-    env = {**os.environ, "PAT_MANAGER_INSTANCE_PATH": str(tmp_path / "instance"), "PORT": str(port)}
-    log_path = tmp_path / "server.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen([CLI, "run", "--workers", "2"], env=env, stdout=log,
-                                   stderr=subprocess.STDOUT)
-        base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                requests.get(base + "/login", timeout=1)
-                break
-            except requests.ConnectionError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    process.kill()
-                    pytest.fail("server did not start:\n" + log_path.read_text())
-                time.sleep(0.2)
-        try:
-            yield {"base": base, "env": env, "log": log_path, "instance": tmp_path / "instance"}
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
+    running = Server(tmp_path / "instance", tmp_path / "server.log").start()
+    yield {"base": running.base, "env": running.env, "log": running.log_path,
+           "instance": running.instance}
+    running.stop()
 
 
 def csrf(session, base, path="/login"):
-    page = session.get(base + path).text
-    return re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    return server_csrf(session, base + path)
 
 
 def test_register_to_revoke_through_gunicorn(server):

@@ -13,6 +13,7 @@ from .. import pats, ratelimit, submissions, usage
 from ..clock import from_db, to_api
 from ..db import get_db
 from ..errors import TemplateNotFound, ValidationError
+from ..openapi import SPEC
 from ..security import csrf
 from ..web import client_ip, now, token_key
 
@@ -25,6 +26,8 @@ EXPIRY_HEADER = "X-PAT-Expires-At"
 INVALID_TOKEN = "Invalid PAT token"
 _EXTENSION_ORIGIN = re.compile(r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}")
 _AUTH_SCHEMES = ("bearer", "token")
+# Served without a PAT and left out of the usage record.
+PUBLIC_ENDPOINTS = {"api.openapi"}
 
 
 def error(status: int, code: str, message: str, **extra):
@@ -51,6 +54,8 @@ def _authenticate():
         response = current_app.response_class(status=204)
         del response.headers["Content-Type"]
         return response
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return None
     db, moment, ip = get_db(), now(), client_ip()
     guessing = ratelimit.check(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
     if not guessing.allowed:
@@ -123,7 +128,7 @@ def _record_usage(response) -> None:
 
 @bp.after_request
 def _decorate(response):
-    if request.method != "OPTIONS":
+    if request.method != "OPTIONS" and request.endpoint not in PUBLIC_ENDPOINTS:
         _record_usage(response)
     pat = g.get("pat")
     if pat is not None:
@@ -138,6 +143,12 @@ def _decorate(response):
     response.vary.add("Origin")
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The API's OpenAPI description (public: it holds no secrets)."""
+    return jsonify(SPEC)
 
 
 def _template_json(template: dict | None):

@@ -1,0 +1,197 @@
+"""The OpenAPI description of /api/v1, served at /api/v1/openapi.json."""
+
+from __future__ import annotations
+
+from .submissions import NOTES_MAX, TEXT_MAX, URL_MAX
+
+
+def _error(*codes: str, reason: bool = False, fields: bool = False) -> dict:
+    properties = {
+        "error": {"type": "string", "enum": list(codes)},
+        "message": {"type": "string"},
+    }
+    if reason:
+        properties["reason"] = {"type": "string", "enum": ["revoked", "expired"]}
+    if fields:
+        properties["fields"] = {"type": "object", "additionalProperties": {"type": "string"}}
+    return {
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["error", "message"],
+                    "properties": properties,
+                    "additionalProperties": False,
+                }
+            }
+        }
+    }
+
+
+def _described(description: str, body: dict) -> dict:
+    return {"description": description, **body}
+
+
+_TEMPLATE = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["id", "name"],
+            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            "additionalProperties": False,
+        },
+        {"type": "null"},
+    ]
+}
+_TIME = {"type": "string", "format": "date-time"}
+_EXPIRES_HEADER = {
+    "X-PAT-Expires-At": {
+        "description": "The PAT's expiry (RFC 3339, UTC), or `none`.",
+        "schema": {"type": "string"},
+    }
+}
+_RATE_LIMITED = _described(
+    "Too many requests; wait the number of seconds in Retry-After.",
+    {
+        **_error("rate_limited"),
+        "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+    },
+)
+_UNAUTHORIZED = _described(
+    "Invalid PAT token: missing, malformed, unknown, revoked or expired.",
+    _error("invalid_token", reason=True),
+)
+
+SPEC = {
+    "openapi": "3.0.3",
+    "info": {
+        "title": "pat-manager extension API",
+        "version": "1",
+        "description": "What the browser extension calls with `Authorization: Bearer <PAT>`.",
+    },
+    "servers": [{"url": "/api/v1"}],
+    "components": {
+        "securitySchemes": {"pat": {"type": "http", "scheme": "bearer"}},
+    },
+    "security": [{"pat": []}],
+    "paths": {
+        "/token": {
+            "get": {
+                "summary": "Describe the PAT that makes the call",
+                "operationId": "getToken",
+                "responses": {
+                    "200": {
+                        "description": "The PAT and its account.",
+                        "headers": _EXPIRES_HEADER,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["pat", "account"],
+                                    "properties": {
+                                        "pat": {
+                                            "type": "object",
+                                            "required": ["id", "name", "expires_at", "template"],
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "name": {"type": "string"},
+                                                "expires_at": {**_TIME, "nullable": True},
+                                                "template": _TEMPLATE,
+                                                "template_choice": {
+                                                    "type": "string",
+                                                    "enum": ["default", "custom", "none"],
+                                                },
+                                                "template_status": {
+                                                    "type": "string",
+                                                    "enum": ["ok", "not_found"],
+                                                },
+                                            },
+                                        },
+                                        "account": {
+                                            "type": "object",
+                                            "required": ["email"],
+                                            "properties": {"email": {"type": "string"}},
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": _UNAUTHORIZED,
+                    "429": _RATE_LIMITED,
+                },
+            }
+        },
+        "/submissions": {
+            "post": {
+                "summary": "Record a job application",
+                "operationId": "createSubmission",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["url"],
+                                "properties": {
+                                    "url": {
+                                        "type": "string",
+                                        "format": "uri",
+                                        "maxLength": URL_MAX,
+                                        "description": "Absolute http(s) address of the job.",
+                                    },
+                                    "title": {"type": "string", "maxLength": TEXT_MAX, "nullable": True},
+                                    "company": {"type": "string", "maxLength": TEXT_MAX, "nullable": True},
+                                    "notes": {"type": "string", "maxLength": NOTES_MAX, "nullable": True},
+                                },
+                            }
+                        }
+                    },
+                },
+                "responses": {
+                    "201": {
+                        "description": "Stored.",
+                        "headers": _EXPIRES_HEADER,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["id", "url", "template", "pat", "created_at"],
+                                    "properties": {
+                                        "id": {"type": "integer"},
+                                        "url": {"type": "string"},
+                                        "title": {"type": "string", "nullable": True},
+                                        "company": {"type": "string", "nullable": True},
+                                        "notes": {"type": "string", "nullable": True},
+                                        "template": _TEMPLATE,
+                                        "pat": {
+                                            "type": "object",
+                                            "required": ["id", "name"],
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "name": {"type": "string"},
+                                            },
+                                        },
+                                        "created_at": _TIME,
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _described(
+                        "The body is not valid JSON or could not be read.",
+                        _error("malformed_json", "bad_request"),
+                    ),
+                    "401": _UNAUTHORIZED,
+                    "413": _described("The body is over 64 KiB.", _error("payload_too_large")),
+                    "415": _described("The body is not JSON.", _error("unsupported_media_type")),
+                    "422": _described(
+                        "A field is not valid, or the PAT's CV template is not found.",
+                        _error("validation_error", "template_not_found", fields=True),
+                    ),
+                    "429": _RATE_LIMITED,
+                },
+            }
+        },
+    },
+}
