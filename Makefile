@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test bench install install-test clean
+.PHONY: run test lint bench install install-test clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,10 @@ run: install
 
 test: install-test
 	$(BIN)/python -m pytest
+
+lint: install-test
+	$(BIN)/ruff format pat_manager tests bench
+	$(BIN)/ruff check --fix pat_manager tests bench
 
 bench: install
 	$(BIN)/python bench/usage_pages.py

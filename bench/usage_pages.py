@@ -23,17 +23,40 @@ CLI = str(Path(sys.executable).parent / "pat-manager")
 
 
 def seed(env: dict, email: str, events: int) -> None:
-    subprocess.run([CLI, "create-user", email], input=PASSWORD + "\n", env=env, check=True,
-                   capture_output=True, text=True)
-    subprocess.run([CLI, "seed-demo", email, "--events", str(events), "--days", "90",
-                    "--seed", "1"], env=env, check=True, capture_output=True, text=True)
+    subprocess.run(
+        [CLI, "create-user", email],
+        input=PASSWORD + "\n",
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    subprocess.run(
+        [
+            CLI,
+            "seed-demo",
+            email,
+            "--events",
+            str(events),
+            "--days",
+            "90",
+            "--seed",
+            "1",
+        ],
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    )
 
 
 def page_times(app, email: str, paths: list[str], repeat: int) -> dict[str, float]:
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
     token = page.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
-    client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    client.post(
+        "/login", data={"email": email, "password": PASSWORD, "csrf_token": token}
+    )
     results = {}
     for path in paths:
         assert client.get(path).status_code == 200, path  # warm-up, and a check
@@ -52,15 +75,23 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=1000)
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=30)
-    parser.add_argument("--instance", help="reuse this instance folder (seeded on first use)")
+    parser.add_argument(
+        "--instance", help="reuse this instance folder (seeded on first use)"
+    )
     args = parser.parse_args()
 
     instance = Path(args.instance or tempfile.mkdtemp(prefix="pat-bench-"))
-    env = {**os.environ, "PAT_MANAGER_INSTANCE_PATH": str(instance),
-           "PAT_MANAGER_LOG_LEVEL": "WARNING"}
+    env = {
+        **os.environ,
+        "PAT_MANAGER_INSTANCE_PATH": str(instance),
+        "PAT_MANAGER_LOG_LEVEL": "WARNING",
+    }
     small, large = "small@bench.example", "large@bench.example"
     if not (instance / "pat_manager.sqlite3").exists():
-        print(f"seeding {args.small:,} and {args.large:,} usage rows in {instance} ...", flush=True)
+        print(
+            f"seeding {args.small:,} and {args.large:,} usage rows in {instance} ...",
+            flush=True,
+        )
         seed(env, small, args.small)
         seed(env, large, args.large)
 
@@ -74,7 +105,9 @@ def main() -> None:
     print(f"{'page':<10} {args.small:>9,} rows {args.large:>11,} rows   ratio")
     for path in paths:
         ratio = large_times[path] / small_times[path]
-        print(f"{path:<10} {small_times[path]:>10.1f} ms {large_times[path]:>12.1f} ms   {ratio:.2f}x")
+        print(
+            f"{path:<10} {small_times[path]:>10.1f} ms {large_times[path]:>12.1f} ms   {ratio:.2f}x"
+        )
 
 
 if __name__ == "__main__":

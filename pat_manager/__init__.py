@@ -92,7 +92,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     security.init_app(app)
     templating.init_app(app)
-    for blueprint in (auth.bp, pats.bp, cv_templates.bp, history.bp, usage.bp, settings.bp, api.bp):
+    for blueprint in (
+        auth.bp,
+        pats.bp,
+        cv_templates.bp,
+        history.bp,
+        usage.bp,
+        settings.bp,
+        api.bp,
+    ):
         app.register_blueprint(blueprint)
     register_commands(app)
 

@@ -154,12 +154,15 @@ def change_password(
     :return: how many other sessions were ended.
     """
     if not check_password(db, user.id, current):
-        raise ValidationError({"current_password": "That is not your current password."})
+        raise ValidationError(
+            {"current_password": "That is not your current password."}
+        )
     if message := validate_password(new):
         raise ValidationError({"new_password": message})
     with transaction(db):
         db.execute(
-            "UPDATE users SET password_hash = ? WHERE id = ?", (generate_password_hash(new), user.id)
+            "UPDATE users SET password_hash = ? WHERE id = ?",
+            (generate_password_hash(new), user.id),
         )
         cursor = db.execute(
             "UPDATE user_sessions SET ended_at = ? WHERE user_id = ? AND id != ?"
@@ -191,7 +194,9 @@ def grant_slots(db: sqlite_utils.Database, email: str, slots: int) -> User:
 @lru_cache(maxsize=1)
 def timezone_names() -> tuple[str, ...]:
     """Every IANA timezone name this machine knows (from the tzdata package)."""
-    return tuple(sorted(name for name in available_timezones() if "/" in name or name == "UTC"))
+    return tuple(
+        sorted(name for name in available_timezones() if "/" in name or name == "UTC")
+    )
 
 
 def set_timezone(db: sqlite_utils.Database, user_id: int, name: str | None) -> str:
@@ -202,7 +207,9 @@ def set_timezone(db: sqlite_utils.Database, user_id: int, name: str | None) -> s
     name = (name or "").strip()
     if name not in timezone_names():
         raise ValidationError(
-            {"timezone": "Choose a timezone from the list, like Europe/Paris or America/New_York."}
+            {
+                "timezone": "Choose a timezone from the list, like Europe/Paris or America/New_York."
+            }
         )
     from .usage import rebuild_daily
 

@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import date
 
 # Distinguishable in light and dark mode; PATs take them in list order.
-PALETTE = ["#3b82f6", "#f59e0b", "#10b981", "#ef4444", "#8b5cf6", "#14b8a6", "#ec4899", "#84cc16"]
+PALETTE = [
+    "#3b82f6",
+    "#f59e0b",
+    "#10b981",
+    "#ef4444",
+    "#8b5cf6",
+    "#14b8a6",
+    "#ec4899",
+    "#84cc16",
+]
 
 
 def nice_max(value: int) -> int:
@@ -27,14 +36,29 @@ def sparkline(values: list[int], width: int = 120, height: int = 28) -> dict:
     bars = []
     for i, value in enumerate(values):
         h = 0 if value == 0 else max(1.5, value / top * (height - 2))
-        bars.append({"x": round(i * slot, 2), "y": round(height - h, 2),
-                     "w": round(max(slot - 1, 1), 2), "h": round(h, 2), "value": value})
-    return {"width": width, "height": height, "bars": bars, "total": sum(values),
-            "max": max(values, default=0)}
+        bars.append(
+            {
+                "x": round(i * slot, 2),
+                "y": round(height - h, 2),
+                "w": round(max(slot - 1, 1), 2),
+                "h": round(h, 2),
+                "value": value,
+            }
+        )
+    return {
+        "width": width,
+        "height": height,
+        "bars": bars,
+        "total": sum(values),
+        "max": max(values, default=0),
+    }
 
 
 def stacked_bars(
-    days: list[date], series: list[tuple[str, list[int]]], width: int = 720, height: int = 240
+    days: list[date],
+    series: list[tuple[str, list[int]]],
+    width: int = 720,
+    height: int = 240,
 ) -> dict:
     """A stacked bar chart of per-day counts, with axes, ticks and a legend."""
     left, right, top, bottom = 40, 8, 10, 28
@@ -50,17 +74,41 @@ def stacked_bars(
                 continue
             below = sum(series[j][1][i] for j in range(s_index))
             y = top + plot_h - (below + value) / y_max * plot_h
-            bars.append({
-                "x": round(left + i * slot, 2), "y": round(y, 2),
-                "w": round(max(slot - 1, 1), 2), "h": round(value / y_max * plot_h, 2),
-                "color": color, "title": f"{days[i].isoformat()} · {name}: {value}",
-            })
-    ticks = [{"y": round(top + plot_h - f * plot_h, 2), "label": str(int(y_max * f))}
-             for f in (0, 0.25, 0.5, 0.75, 1) if float(y_max * f).is_integer()]
+            bars.append(
+                {
+                    "x": round(left + i * slot, 2),
+                    "y": round(y, 2),
+                    "w": round(max(slot - 1, 1), 2),
+                    "h": round(value / y_max * plot_h, 2),
+                    "color": color,
+                    "title": f"{days[i].isoformat()} · {name}: {value}",
+                }
+            )
+    ticks = [
+        {"y": round(top + plot_h - f * plot_h, 2), "label": str(int(y_max * f))}
+        for f in (0, 0.25, 0.5, 0.75, 1)
+        if float(y_max * f).is_integer()
+    ]
     step = max(1, len(days) // 6)
-    labels = [{"x": round(left + i * slot + slot / 2, 2), "label": days[i].strftime("%b %d")}
-              for i in range(0, len(days), step)]
-    legend = [{"color": PALETTE[i % len(PALETTE)], "name": name} for i, (name, _) in enumerate(series)]
-    return {"width": width, "height": height, "left": left, "top": top, "plot_w": plot_w,
-            "plot_h": plot_h, "bottom_y": top + plot_h, "bars": bars, "ticks": ticks,
-            "labels": labels, "legend": legend, "total": sum(totals)}
+    labels = [
+        {"x": round(left + i * slot + slot / 2, 2), "label": days[i].strftime("%b %d")}
+        for i in range(0, len(days), step)
+    ]
+    legend = [
+        {"color": PALETTE[i % len(PALETTE)], "name": name}
+        for i, (name, _) in enumerate(series)
+    ]
+    return {
+        "width": width,
+        "height": height,
+        "left": left,
+        "top": top,
+        "plot_w": plot_w,
+        "plot_h": plot_h,
+        "bottom_y": top + plot_h,
+        "bars": bars,
+        "ticks": ticks,
+        "labels": labels,
+        "legend": legend,
+        "total": sum(totals),
+    }

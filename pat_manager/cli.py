@@ -26,7 +26,9 @@ def _now():
 def _user(email: str) -> accounts.User:
     user = accounts.find_by_email(get_db(), email)
     if user is None:
-        raise click.ClickException(f"No account with email {email}. Create it with create-user.")
+        raise click.ClickException(
+            f"No account with email {email}. Create it with create-user."
+        )
     return user
 
 
@@ -39,7 +41,9 @@ def _read_password() -> str:
         return click.prompt("Password", hide_input=True, confirmation_prompt=True)
     password = sys.stdin.readline().rstrip("\r\n")
     if not password:
-        raise click.ClickException("No password on stdin: pipe one line, or run in a terminal.")
+        raise click.ClickException(
+            "No password on stdin: pipe one line, or run in a terminal."
+        )
     return password
 
 
@@ -47,8 +51,10 @@ def _read_password() -> str:
 @with_appcontext
 def init_db_command():
     """Create or migrate the database (also done at every start-up)."""
-    click.echo(f"Database {current_app.config['DATABASE']} is at schema version "
-               f"{schema_version(get_db())}.")
+    click.echo(
+        f"Database {current_app.config['DATABASE']} is at schema version "
+        f"{schema_version(get_db())}."
+    )
 
 
 @click.command("create-user")
@@ -68,14 +74,18 @@ def create_user_command(email, admin):
 @click.command("create-template")
 @click.argument("email")
 @click.argument("name")
-@click.option("--default", "make_default", is_flag=True, help="Make it the account default.")
+@click.option(
+    "--default", "make_default", is_flag=True, help="Make it the account default."
+)
 @click.option("--content", default="", help="The template's text.")
 @with_appcontext
 def create_template_command(email, name, make_default, content):
     """Create a CV template for an account."""
     user = _user(email)
     try:
-        template = cv_templates.create(get_db(), user.id, name, content, _now(), make_default)
+        template = cv_templates.create(
+            get_db(), user.id, name, content, _now(), make_default
+        )
     except ValidationError as exc:
         _fail(exc)
     suffix = " (default)" if make_default else ""
@@ -84,10 +94,16 @@ def create_template_command(email, name, make_default, content):
 
 @click.command("create-pat")
 @click.argument("email")
-@click.option("--name", required=True, help="What the PAT is for, e.g. 'PM Job Search 2025'.")
+@click.option(
+    "--name", required=True, help="What the PAT is for, e.g. 'PM Job Search 2025'."
+)
 @click.option("--template", "template_name", help="Use this template (by name).")
 @click.option("--no-template", is_flag=True, help="Submissions get no template.")
-@click.option("--expires-in", type=click.IntRange(1, pats.MAX_CUSTOM_DAYS), help="Days until expiry.")
+@click.option(
+    "--expires-in",
+    type=click.IntRange(1, pats.MAX_CUSTOM_DAYS),
+    help="Days until expiry.",
+)
 @click.option("--no-expiry", is_flag=True, help="Never expires (not recommended).")
 @with_appcontext
 def create_pat_command(email, name, template_name, no_template, expires_in, no_expiry):
@@ -101,7 +117,9 @@ def create_pat_command(email, name, template_name, no_template, expires_in, no_e
     if template_name:
         template = cv_templates.find_by_name(db, user.id, template_name)
         if template is None:
-            raise click.ClickException(f"{user.email} has no template named {template_name!r}.")
+            raise click.ClickException(
+                f"{user.email} has no template named {template_name!r}."
+            )
         template_id, choice = template["id"], "custom"
     expiry, expires_on = ("never" if no_expiry else "90"), None
     if expires_in in (30, 90):
@@ -109,7 +127,9 @@ def create_pat_command(email, name, template_name, no_template, expires_in, no_e
     elif expires_in:
         # Any other count is a date, like the form's custom choice: the end of that day.
         expiry = "custom"
-        expires_on = (local_today(_now(), user.timezone) + timedelta(days=expires_in)).isoformat()
+        expires_on = (
+            local_today(_now(), user.timezone) + timedelta(days=expires_in)
+        ).isoformat()
     try:
         created = pats.create(
             db,
@@ -148,8 +168,12 @@ def grant_slots_command(email, slots):
 
 
 @click.command("prune-usage")
-@click.option("--days", type=click.IntRange(1, 3650), default=None,
-              help="Keep this many days (default: PAT_MANAGER_USAGE_RETENTION_DAYS).")
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Keep this many days (default: PAT_MANAGER_USAGE_RETENTION_DAYS).",
+)
 @with_appcontext
 def prune_usage_command(days):
     """Delete raw usage log rows older than the retention period (rollups stay)."""
@@ -160,11 +184,27 @@ def prune_usage_command(days):
 
 @click.command("seed-demo")
 @click.argument("email")
-@click.option("--events", type=click.IntRange(1, 10_000_000), default=1000, show_default=True,
-              help="How many API requests to invent.")
-@click.option("--days", type=click.IntRange(1, 3650), default=90, show_default=True,
-              help="Spread them over this many past days.")
-@click.option("--seed", "rng_seed", type=int, default=None, help="Random seed, for repeatable data.")
+@click.option(
+    "--events",
+    type=click.IntRange(1, 10_000_000),
+    default=1000,
+    show_default=True,
+    help="How many API requests to invent.",
+)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 3650),
+    default=90,
+    show_default=True,
+    help="Spread them over this many past days.",
+)
+@click.option(
+    "--seed",
+    "rng_seed",
+    type=int,
+    default=None,
+    help="Random seed, for repeatable data.",
+)
 @with_appcontext
 def seed_demo_command(email, events, days, rng_seed):
     """Fill an account with realistic demo PATs, submissions and usage."""
@@ -172,15 +212,22 @@ def seed_demo_command(email, events, days, rng_seed):
     with click.progressbar(length=events, label="Seeding", file=sys.stderr) as bar:
         try:
             result = demo.seed(
-                get_db(), user, events=events, days=days, now=_now(),
+                get_db(),
+                user,
+                events=events,
+                days=days,
+                now=_now(),
                 free_tier_limit=current_app.config["FREE_TIER_PAT_LIMIT"],
                 token_key=current_app.extensions["pat_manager.token_key"],
-                rng=random.Random(rng_seed), progress=bar.update,
+                rng=random.Random(rng_seed),
+                progress=bar.update,
             )
         except ValueError as exc:
             raise click.ClickException(f"Cannot seed {user.email}: {exc}.") from None
-    click.echo(f"Added {result['events']} requests ({result['submissions']} submissions) "
-               f"to {user.email} across: {', '.join(result['pats'])}.")
+    click.echo(
+        f"Added {result['events']} requests ({result['submissions']} submissions) "
+        f"to {user.email} across: {', '.join(result['pats'])}."
+    )
 
 
 @click.command("backup")
@@ -192,14 +239,22 @@ def backup_command(path):
         size = backup.backup(current_app.config["DATABASE"], path)
     except backup.BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"Backed up {current_app.config['DATABASE']} to {path} ({size:,} bytes).")
-    click.echo("Keep instance/secret_key safe too: without it no PAT in the backup works.")
+    click.echo(
+        f"Backed up {current_app.config['DATABASE']} to {path} ({size:,} bytes)."
+    )
+    click.echo(
+        "Keep instance/secret_key safe too: without it no PAT in the backup works."
+    )
 
 
 @click.command("run")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--port", type=click.IntRange(1, 65535), default=lambda: os.environ.get("PORT", 8000),
-              show_default="PORT or 8000")
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=lambda: os.environ.get("PORT", 8000),
+    show_default="PORT or 8000",
+)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @with_appcontext
 def run_command(host, port, workers):
@@ -244,11 +299,15 @@ class _Cli(FlaskGroup):
         )
         # Flask's --app, --env-file and --debug would only confuse here: the app
         # is always ours and configured by PAT_MANAGER_* variables.
-        self.params = [p for p in self.params if p.name not in ("app", "env_file", "debug")]
+        self.params = [
+            p for p in self.params if p.name not in ("app", "env_file", "debug")
+        ]
         self.add_command(run_command)
 
 
-cli = _Cli(help="Manage pat-manager: serve it, set up its database, add users, PATs and slots.")
+cli = _Cli(
+    help="Manage pat-manager: serve it, set up its database, add users, PATs and slots."
+)
 
 
 def main():

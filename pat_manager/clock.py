@@ -7,10 +7,10 @@ before comparing, so comparisons are between times, not strings.
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-UTC = timezone.utc
+UTC = UTC
 _DB_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
@@ -51,7 +51,9 @@ def zone(name: str | None) -> ZoneInfo | timezone:
 
 def end_of_day(day: date, tz_name: str | None) -> datetime:
     """The instant a calendar day ends in the given timezone (next midnight), in UTC."""
-    next_midnight = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone(tz_name))
+    next_midnight = datetime.combine(
+        day + timedelta(days=1), time(0), tzinfo=zone(tz_name)
+    )
     return next_midnight.astimezone(UTC)
 
 

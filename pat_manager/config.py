@@ -25,7 +25,9 @@ class Setting:
 
 # The README's configuration table is checked against this list by a test.
 SETTINGS = [
-    Setting("INSTANCE_PATH", "<repo>/instance", "Folder for the database and secret key."),
+    Setting(
+        "INSTANCE_PATH", "<repo>/instance", "Folder for the database and secret key."
+    ),
     Setting("DATABASE", "<instance>/pat_manager.sqlite3", "SQLite database file."),
     Setting(
         "SECRET_KEY",
@@ -33,8 +35,12 @@ SETTINGS = [
         "Signs sessions and derives PAT secrets. Changing it invalidates every PAT.",
     ),
     Setting("FREE_TIER_PAT_LIMIT", "3", "Active PATs allowed per account."),
-    Setting("REGISTRATION", "open", "`open` or `closed` (closed: only the CLI adds users)."),
-    Setting("SECURE_COOKIES", "false", "`true` behind HTTPS: cookies get the Secure flag."),
+    Setting(
+        "REGISTRATION", "open", "`open` or `closed` (closed: only the CLI adds users)."
+    ),
+    Setting(
+        "SECURE_COOKIES", "false", "`true` behind HTTPS: cookies get the Secure flag."
+    ),
     Setting("REAUTH_MINUTES", "10", "How long a password entry allows reveals."),
     Setting("LOG_LEVEL", "INFO", "DEBUG, INFO, WARNING or ERROR."),
     Setting(
@@ -42,7 +48,11 @@ SETTINGS = [
         "0",
         "How many reverse proxies sit in front; only then is X-Forwarded-For believed.",
     ),
-    Setting("USAGE_RETENTION_DAYS", "90", "Raw usage log rows older than this can be pruned."),
+    Setting(
+        "USAGE_RETENTION_DAYS",
+        "90",
+        "Raw usage log rows older than this can be pruned.",
+    ),
     Setting("API_RATE_LIMIT", "120", "API requests allowed per PAT per minute."),
 ]
 
@@ -104,7 +114,9 @@ def create_private_file(path: Path) -> None:
     if path.exists():
         return
     if not path.parent.is_dir():
-        raise ConfigError(f"The folder for {PREFIX}DATABASE does not exist: {path.parent}")
+        raise ConfigError(
+            f"The folder for {PREFIX}DATABASE does not exist: {path.parent}"
+        )
     try:
         os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     except FileExistsError:
@@ -137,7 +149,9 @@ def load_secret_key(instance_path: Path) -> str:
         )
     key = path.read_text().strip()
     if len(key) < 32:
-        raise ConfigError(f"{path} holds a key shorter than 32 characters; delete it to regenerate.")
+        raise ConfigError(
+            f"{path} holds a key shorter than 32 characters; delete it to regenerate."
+        )
     return key
 
 

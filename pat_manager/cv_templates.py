@@ -125,7 +125,8 @@ def set_default(db: sqlite_utils.Database, user_id: int, template_id) -> None:
         ):
             raise NotFound()
         db.execute(
-            "UPDATE users SET default_template_id = ? WHERE id = ?", (template_id, user_id)
+            "UPDATE users SET default_template_id = ? WHERE id = ?",
+            (template_id, user_id),
         )
 
 
@@ -151,6 +152,7 @@ def delete(db: sqlite_utils.Database, user_id: int, template_id) -> dict:
         # ON DELETE SET NULL clears pats.template_id, users.default_template_id and
         # submissions.template_id; submissions keep the name they were made with.
         db.execute(
-            "DELETE FROM cv_templates WHERE id = ? AND user_id = ?", (template_id, user_id)
+            "DELETE FROM cv_templates WHERE id = ? AND user_id = ?",
+            (template_id, user_id),
         )
     return template

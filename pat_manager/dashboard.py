@@ -86,7 +86,9 @@ def overview(db: sqlite_utils.Database, user, now: datetime):
     return rows, days, series
 
 
-def top_values(db: sqlite_utils.Database, user_id: int, kind: str, n: int = TOP_N) -> list[dict]:
+def top_values(
+    db: sqlite_utils.Database, user_id: int, kind: str, n: int = TOP_N
+) -> list[dict]:
     return list(
         db.query(
             "SELECT value, count FROM submission_tallies WHERE user_id = ? AND kind = ?"

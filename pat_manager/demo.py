@@ -30,18 +30,43 @@ SITES = [
     ("https://wellfound.com/jobs/{n}", 10),
     ("https://www.glassdoor.com/job-listing/{n}", 5),
 ]
-COMPANIES = ["Acme", "Globex", "Initech", "Umbrella", "Hooli", "Stark Industries",
-             "Wayne Enterprises", "Wonka", "Tyrell", "Cyberdyne", "Soylent", "Aperture"]
-TITLES = ["Product Manager", "Senior Product Manager", "Software Engineer", "Data Analyst",
-          "UX Designer", "Engineering Manager", "Marketing Manager", "Summer Intern"]
+COMPANIES = [
+    "Acme",
+    "Globex",
+    "Initech",
+    "Umbrella",
+    "Hooli",
+    "Stark Industries",
+    "Wayne Enterprises",
+    "Wonka",
+    "Tyrell",
+    "Cyberdyne",
+    "Soylent",
+    "Aperture",
+]
+TITLES = [
+    "Product Manager",
+    "Senior Product Manager",
+    "Software Engineer",
+    "Data Analyst",
+    "UX Designer",
+    "Engineering Manager",
+    "Marketing Manager",
+    "Summer Intern",
+]
 AGENTS = [
     "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
     "Mozilla/5.0 (Macintosh; Intel Mac OS X 14_5) AppleWebKit/537.36 Chrome/131.0 Safari/537.36",
     "Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0",
     "cvforge-extension/1.4 (+chrome)",
 ]
-IPS = ["203.0.113.7", "203.0.113.42", "198.51.100.23", "2001:db8:85a3::8a2e:370:7334",
-       "192.0.2.144"]
+IPS = [
+    "203.0.113.7",
+    "203.0.113.42",
+    "198.51.100.23",
+    "2001:db8:85a3::8a2e:370:7334",
+    "192.0.2.144",
+]
 # (outcome, HTTP status, method, path, weight)
 OUTCOMES = [
     ("submission", 201, "POST", "/api/v1/submissions", 76),
@@ -53,20 +78,38 @@ OUTCOMES = [
 ]
 
 
-def _demo_pats(db, user: User, now, free_tier_limit: int, token_key: bytes) -> list[dict]:
+def _demo_pats(
+    db, user: User, now, free_tier_limit: int, token_key: bytes
+) -> list[dict]:
     """The account's active PATs, topped up with the guide's examples where slots allow."""
     if not cv_templates.list_templates(db, user.id):
-        cv_templates.create(db, user.id, "Technical roles", "Demo CV", now, make_default=True)
-        cv_templates.create(db, user.id, "Leadership", "Demo CV for management roles", now)
+        cv_templates.create(
+            db, user.id, "Technical roles", "Demo CV", now, make_default=True
+        )
+        cv_templates.create(
+            db, user.id, "Leadership", "Demo CV for management roles", now
+        )
     templates = cv_templates.list_templates(db, user.id)
-    active = [p for p in pats.list_for_user(db, user.id) if pats.status(p, now) == pats.ACTIVE]
+    active = [
+        p for p in pats.list_for_user(db, user.id) if pats.status(p, now) == pats.ACTIVE
+    ]
     names = {p["name"].casefold() for p in active}
     for name, choice in DEMO_PATS:
-        if len(active) >= pats.pat_limit(user, free_tier_limit) or name.casefold() in names:
+        if (
+            len(active) >= pats.pat_limit(user, free_tier_limit)
+            or name.casefold() in names
+        ):
             continue
         created = pats.create(
-            db, user, name=name, template_choice=choice, template_id=templates[0]["id"],
-            expiry="90", now=now, free_tier_limit=free_tier_limit, token_key=token_key,
+            db,
+            user,
+            name=name,
+            template_choice=choice,
+            template_id=templates[0]["id"],
+            expiry="90",
+            now=now,
+            free_tier_limit=free_tier_limit,
+            token_key=token_key,
         )
         active.append(created.pat)
     return active
@@ -101,11 +144,16 @@ def seed(
     site_weights = [w for _, w in SITES]
     pat_ips = {p["id"]: rng.sample(IPS, k=min(3, len(IPS))) for p in demo_pats}
 
-    rollups, daily, tallies, submissions_per_pat = Counter(), Counter(), Counter(), Counter()
+    rollups, daily, tallies, submissions_per_pat = (
+        Counter(),
+        Counter(),
+        Counter(),
+        Counter(),
+    )
     last_success: dict[int, tuple[str, str]] = {}
     done = 0
     while done < events:
-        chunk = offsets[done:done + BATCH]
+        chunk = offsets[done : done + BATCH]
         event_rows, submission_rows = [], []
         # Ids are assigned under the write lock, so live traffic cannot take them.
         db.conn.execute("BEGIN IMMEDIATE")
@@ -123,20 +171,48 @@ def seed(
             if outcome == "submission":
                 next_submission += 1
                 submission_id = next_submission
-                job_url = rng.choices(SITES, site_weights)[0][0].format(n=rng.randrange(10**6, 10**7))
+                job_url = rng.choices(SITES, site_weights)[0][0].format(
+                    n=rng.randrange(10**6, 10**7)
+                )
                 company, title = rng.choice(COMPANIES), rng.choice(TITLES)
                 template_id = {"default": default_id, "custom": pat["template_id"]}.get(
-                    pat["template_choice"])
-                submission_rows.append((submission_id, user.id, pat["id"], template_id,
-                                        templates.get(template_id), job_url, job_host(job_url),
-                                        title, company, None, stamp))
+                    pat["template_choice"]
+                )
+                submission_rows.append(
+                    (
+                        submission_id,
+                        user.id,
+                        pat["id"],
+                        template_id,
+                        templates.get(template_id),
+                        job_url,
+                        job_host(job_url),
+                        title,
+                        company,
+                        None,
+                        stamp,
+                    )
+                )
                 tallies[("host", job_host(job_url))] += 1
                 tallies[("company", company)] += 1
                 submissions_per_pat[pat["id"]] += 1
             if outcome in ("submission", "ok"):
                 last_success[pat["id"]] = (stamp, ip)
-            event_rows.append((pat["id"], user.id, stamp, ip, agent, method, path, status,
-                               outcome, job_url, submission_id))
+            event_rows.append(
+                (
+                    pat["id"],
+                    user.id,
+                    stamp,
+                    ip,
+                    agent,
+                    method,
+                    path,
+                    status,
+                    outcome,
+                    job_url,
+                    submission_id,
+                )
+            )
             rollups[(pat["id"], bucket_of(at), outcome)] += 1
             daily[(pat["id"], local_day(at, user.timezone), outcome)] += 1
         try:
@@ -161,8 +237,14 @@ def seed(
     with transaction(db):
         add_counts(
             db,
-            [(pat_id, user.id, bucket, outcome, n) for (pat_id, bucket, outcome), n in rollups.items()],
-            [(pat_id, user.id, day, outcome, n) for (pat_id, day, outcome), n in daily.items()],
+            [
+                (pat_id, user.id, bucket, outcome, n)
+                for (pat_id, bucket, outcome), n in rollups.items()
+            ],
+            [
+                (pat_id, user.id, day, outcome, n)
+                for (pat_id, day, outcome), n in daily.items()
+            ],
         )
         db.conn.executemany(
             "INSERT INTO submission_tallies (user_id, kind, value, count) VALUES (?, ?, ?, ?)"
@@ -178,7 +260,19 @@ def seed(
                 " last_used_ip = CASE WHEN ? IS NOT NULL AND (last_used_at IS NULL"
                 "   OR last_used_at < ?) THEN ? ELSE last_used_ip END"
                 " WHERE id = ?",
-                (submissions_per_pat[pat["id"]], stamp, stamp, stamp, stamp, stamp, ip, pat["id"]),
+                (
+                    submissions_per_pat[pat["id"]],
+                    stamp,
+                    stamp,
+                    stamp,
+                    stamp,
+                    stamp,
+                    ip,
+                    pat["id"],
+                ),
             )
-    return {"events": events, "submissions": sum(submissions_per_pat.values()),
-            "pats": [p["name"] for p in demo_pats]}
+    return {
+        "events": events,
+        "submissions": sum(submissions_per_pat.values()),
+        "pats": [p["name"] for p in demo_pats],
+    }

@@ -189,9 +189,18 @@ def _0002_backfill(db: sqlite_utils.Database) -> None:
 
 
 MIGRATIONS: list[tuple[int, str, str, object]] = [
-    (1, "foundation: users, CV templates, PATs, reveals, submissions", _0001_foundation, None),
-    (2, "sessions, usage log, rollups, unknown-token attempts, submission tallies", _0002_usage,
-     _0002_backfill),
+    (
+        1,
+        "foundation: users, CV templates, PATs, reveals, submissions",
+        _0001_foundation,
+        None,
+    ),
+    (
+        2,
+        "sessions, usage log, rollups, unknown-token attempts, submission tallies",
+        _0002_usage,
+        _0002_backfill,
+    ),
     (3, "rate-limit counters", _0003_rate_limits, None),
 ]
 

@@ -13,7 +13,10 @@ def _error(*codes: str, reason: bool = False, fields: bool = False) -> dict:
     if reason:
         properties["reason"] = {"type": "string", "enum": ["revoked", "expired"]}
     if fields:
-        properties["fields"] = {"type": "object", "additionalProperties": {"type": "string"}}
+        properties["fields"] = {
+            "type": "object",
+            "additionalProperties": {"type": "string"},
+        }
     return {
         "content": {
             "application/json": {
@@ -54,7 +57,9 @@ _RATE_LIMITED = _described(
     "Too many requests; wait the number of seconds in Retry-After.",
     {
         **_error("rate_limited"),
-        "headers": {"Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}},
+        "headers": {
+            "Retry-After": {"schema": {"type": "string", "pattern": "^[0-9]+$"}}
+        },
     },
 )
 _UNAUTHORIZED = _described(
@@ -91,15 +96,27 @@ SPEC = {
                                     "properties": {
                                         "pat": {
                                             "type": "object",
-                                            "required": ["id", "name", "expires_at", "template"],
+                                            "required": [
+                                                "id",
+                                                "name",
+                                                "expires_at",
+                                                "template",
+                                            ],
                                             "properties": {
                                                 "id": {"type": "integer"},
                                                 "name": {"type": "string"},
-                                                "expires_at": {**_TIME, "nullable": True},
+                                                "expires_at": {
+                                                    **_TIME,
+                                                    "nullable": True,
+                                                },
                                                 "template": _TEMPLATE,
                                                 "template_choice": {
                                                     "type": "string",
-                                                    "enum": ["default", "custom", "none"],
+                                                    "enum": [
+                                                        "default",
+                                                        "custom",
+                                                        "none",
+                                                    ],
                                                 },
                                                 "template_status": {
                                                     "type": "string",
@@ -140,9 +157,21 @@ SPEC = {
                                         "maxLength": URL_MAX,
                                         "description": "Absolute http(s) address of the job.",
                                     },
-                                    "title": {"type": "string", "maxLength": TEXT_MAX, "nullable": True},
-                                    "company": {"type": "string", "maxLength": TEXT_MAX, "nullable": True},
-                                    "notes": {"type": "string", "maxLength": NOTES_MAX, "nullable": True},
+                                    "title": {
+                                        "type": "string",
+                                        "maxLength": TEXT_MAX,
+                                        "nullable": True,
+                                    },
+                                    "company": {
+                                        "type": "string",
+                                        "maxLength": TEXT_MAX,
+                                        "nullable": True,
+                                    },
+                                    "notes": {
+                                        "type": "string",
+                                        "maxLength": NOTES_MAX,
+                                        "nullable": True,
+                                    },
                                 },
                             }
                         }
@@ -156,7 +185,13 @@ SPEC = {
                             "application/json": {
                                 "schema": {
                                     "type": "object",
-                                    "required": ["id", "url", "template", "pat", "created_at"],
+                                    "required": [
+                                        "id",
+                                        "url",
+                                        "template",
+                                        "pat",
+                                        "created_at",
+                                    ],
                                     "properties": {
                                         "id": {"type": "integer"},
                                         "url": {"type": "string"},
@@ -183,8 +218,12 @@ SPEC = {
                         _error("malformed_json", "bad_request"),
                     ),
                     "401": _UNAUTHORIZED,
-                    "413": _described("The body is over 64 KiB.", _error("payload_too_large")),
-                    "415": _described("The body is not JSON.", _error("unsupported_media_type")),
+                    "413": _described(
+                        "The body is over 64 KiB.", _error("payload_too_large")
+                    ),
+                    "415": _described(
+                        "The body is not JSON.", _error("unsupported_media_type")
+                    ),
                     "422": _described(
                         "A field is not valid, or the PAT's CV template is not found.",
                         _error("validation_error", "template_not_found", fields=True),

@@ -46,7 +46,9 @@ def pat_limit(user: User, free_tier_limit: int) -> int:
 
 
 def _active_pats(db: sqlite_utils.Database, user_id: int, now: datetime) -> list[dict]:
-    rows = db.query("SELECT * FROM pats WHERE user_id = ? AND revoked_at IS NULL", (user_id,))
+    rows = db.query(
+        "SELECT * FROM pats WHERE user_id = ? AND revoked_at IS NULL", (user_id,)
+    )
     return [row for row in rows if status(row, now) == ACTIVE]
 
 
@@ -70,7 +72,9 @@ def resolve_expiry(
     """Turn the form's expiry choice into an instant (None: never expires)."""
     choice = choice or DEFAULT_EXPIRY
     if choice not in EXPIRY_CHOICES:
-        raise ValidationError({"expiry": "Choose 30 days, 90 days, a date, or no expiration."})
+        raise ValidationError(
+            {"expiry": "Choose 30 days, 90 days, a date, or no expiration."}
+        )
     if choice == "never":
         return None
     if choice in ("30", "90"):
@@ -107,14 +111,18 @@ def _resolve_template_choice(
 ) -> tuple[str, int | None]:
     choice = choice or "default"
     if choice not in TEMPLATE_CHOICES:
-        raise ValidationError({"template": "Choose the default template, a template, or none."})
+        raise ValidationError(
+            {"template": "Choose the default template, a template, or none."}
+        )
     if choice != "custom":
         return choice, None
     template_id = parse_id(template_id)
     if template_id is None:
         raise ValidationError({"template": "Choose which template this PAT uses."})
     if not one(
-        db, "SELECT 1 AS x FROM cv_templates WHERE id = ? AND user_id = ?", (template_id, user_id)
+        db,
+        "SELECT 1 AS x FROM cv_templates WHERE id = ? AND user_id = ?",
+        (template_id, user_id),
     ):
         raise ValidationError({"template": "That template does not exist any more."})
     return choice, template_id
@@ -148,7 +156,10 @@ def create(
     fields = {}
     for key, check in (
         ("name", lambda: clean_name(name)),
-        ("template", lambda: _resolve_template_choice(db, user.id, template_choice, template_id)),
+        (
+            "template",
+            lambda: _resolve_template_choice(db, user.id, template_choice, template_id),
+        ),
         ("expiry", lambda: resolve_expiry(expiry, expires_on, now, user.timezone)),
     ):
         try:
@@ -168,13 +179,17 @@ def create(
             raise PatLimitReached(limit)
         if any(p["name"].casefold() == name.casefold() for p in active):
             raise ValidationError(
-                {"name": f"You already have an active PAT named “{name}”. Pick another name."}
+                {
+                    "name": f"You already have an active PAT named “{name}”. Pick another name."
+                }
             )
         if chosen_template is not None and not one(
             db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen_template,)
         ):
             # Deleted between the form check and this transaction.
-            raise ValidationError({"template": "That template does not exist any more."})
+            raise ValidationError(
+                {"template": "That template does not exist any more."}
+            )
         cursor = db.execute(
             "INSERT INTO pats (user_id, public_id, secret_seed, name, template_choice,"
             " template_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -196,11 +211,16 @@ def create(
 NEW_TOKEN_WINDOW = timedelta(minutes=10)
 
 
-def claim_new_token_display(db: sqlite_utils.Database, user_id: int, pat_id, now: datetime) -> bool:
+def claim_new_token_display(
+    db: sqlite_utils.Database, user_id: int, pat_id, now: datetime
+) -> bool:
     """True once per PAT, within minutes of its creation: the one showing of a new
     token. Recorded in the database, so a replayed cookie cannot show it again."""
     pat = get_owned(db, user_id, pat_id)
-    if status(pat, now) != ACTIVE or now - from_db(pat["created_at"]) > NEW_TOKEN_WINDOW:
+    if (
+        status(pat, now) != ACTIVE
+        or now - from_db(pat["created_at"]) > NEW_TOKEN_WINDOW
+    ):
         return False
     with transaction(db):
         cursor = db.execute(
@@ -211,7 +231,11 @@ def claim_new_token_display(db: sqlite_utils.Database, user_id: int, pat_id, now
 
 
 def set_template(
-    db: sqlite_utils.Database, user_id: int, pat_id, template_choice: str | None, template_id
+    db: sqlite_utils.Database,
+    user_id: int,
+    pat_id,
+    template_choice: str | None,
+    template_id,
 ) -> dict:
     """Change which template the PAT's future submissions use; the token stays.
 
@@ -224,14 +248,18 @@ def set_template(
         if chosen is not None and not one(
             db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen,)
         ):
-            raise ValidationError({"template": "That template does not exist any more."})
+            raise ValidationError(
+                {"template": "That template does not exist any more."}
+            )
         cursor = db.execute(
             "UPDATE pats SET template_choice = ?, template_id = ?"
             " WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
             (choice, chosen, pat_id, user_id),
         )
     if cursor.rowcount == 0:
-        raise ValidationError({"template": "This PAT is revoked; create a new PAT instead."})
+        raise ValidationError(
+            {"template": "This PAT is revoked; create a new PAT instead."}
+        )
     return get_owned(db, user_id, pat_id)
 
 
@@ -335,7 +363,9 @@ def reveal(
     state = status(pat, now)
     if state != ACTIVE:
         raise ValidationError(
-            {"pat": f"This PAT is {state}; its token no longer works. Create a new PAT."}
+            {
+                "pat": f"This PAT is {state}; its token no longer works. Create a new PAT."
+            }
         )
     with transaction(db):
         db.execute(

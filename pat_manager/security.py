@@ -40,7 +40,9 @@ def _login_redirect():
     htmx requests get HX-Redirect so the browser navigates, instead of the login
     page being swapped into a table row.
     """
-    target = url_for("auth.login", next=request.full_path if request.method == "GET" else None)
+    target = url_for(
+        "auth.login", next=request.full_path if request.method == "GET" else None
+    )
     if is_htmx():
         response = jsonify(error="login_required")
         response.status_code = 401
@@ -68,10 +70,22 @@ def _error_response(status: int, title: str, message: str, code: str):
 
 _HTTP_ERRORS = {
     400: ("bad_request", "Bad request", "The request could not be understood."),
-    404: ("not_found", "Not found", "There is nothing here, or it is not yours to see."),
-    405: ("method_not_allowed", "Method not allowed", "This address does not accept that method."),
+    404: (
+        "not_found",
+        "Not found",
+        "There is nothing here, or it is not yours to see.",
+    ),
+    405: (
+        "method_not_allowed",
+        "Method not allowed",
+        "This address does not accept that method.",
+    ),
     413: ("payload_too_large", "Too large", "The request body is too large."),
-    415: ("unsupported_media_type", "Unsupported type", "Send the body as application/json."),
+    415: (
+        "unsupported_media_type",
+        "Unsupported type",
+        "Send the body as application/json.",
+    ),
 }
 
 
@@ -95,7 +109,12 @@ def init_app(app) -> None:
         # token: that is a login problem, so the browser is sent to log in.
         if not current_user.is_authenticated and is_htmx():
             return _login_redirect()
-        log.warning("CSRF check failed: %s %s (%s)", request.method, request.path, error.description)
+        log.warning(
+            "CSRF check failed: %s %s (%s)",
+            request.method,
+            request.path,
+            error.description,
+        )
         return _error_response(
             400,
             "Form expired",

@@ -32,9 +32,15 @@ def checkpoint_on_exit(database: str):
     def on_exit(_server):
         db = connect(database)
         try:
-            busy, log_pages, done = db.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-            log.info("shutdown: WAL checkpoint %s (%s of %s pages)",
-                     "complete" if not busy else "partial", done, log_pages)
+            busy, log_pages, done = db.conn.execute(
+                "PRAGMA wal_checkpoint(TRUNCATE)"
+            ).fetchone()
+            log.info(
+                "shutdown: WAL checkpoint %s (%s of %s pages)",
+                "complete" if not busy else "partial",
+                done,
+                log_pages,
+            )
         except Exception:
             log.exception("shutdown: WAL checkpoint failed")
         finally:

@@ -162,7 +162,12 @@ def parse_filter(args) -> HistoryFilter:
     template = (args.get("template") or "").strip() or None
     if template and template != "none" and not template.isdigit():
         errors["template"] = "Choose a template from the list."
-    if not errors and values["start"] and values["end"] and values["start"] > values["end"]:
+    if (
+        not errors
+        and values["start"]
+        and values["end"]
+        and values["start"] > values["end"]
+    ):
         errors["to"] = "The end date is before the start date."
     if errors:
         raise ValidationError(errors)
@@ -233,12 +238,14 @@ def iter_filtered(db: sqlite_utils.Database, user_id: int, flt: HistoryFilter, t
     )
     names = [d[0] for d in cursor.description]
     for row in cursor:
-        yield dict(zip(names, row))
+        yield dict(zip(names, row, strict=True))
 
 
 def count(db: sqlite_utils.Database, user_id: int) -> int:
     """All of the account's submissions, from the per-PAT counters (no table scan)."""
     row = one(
-        db, "SELECT COALESCE(SUM(submission_count), 0) AS n FROM pats WHERE user_id = ?", (user_id,)
+        db,
+        "SELECT COALESCE(SUM(submission_count), 0) AS n FROM pats WHERE user_id = ?",
+        (user_id,),
     )
     return row["n"]

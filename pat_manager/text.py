@@ -38,7 +38,9 @@ def clean_line(value, label: str, max_len: int) -> str:
         raise ValueError(f"{label} must be text.")
     text = unicodedata.normalize("NFC", value).translate(_INVISIBLE)
     if _bad_char(text, allowed="\t\n\r"):
-        raise ValueError(f"{label} must not contain control characters, text-direction marks or invalid Unicode.")
+        raise ValueError(
+            f"{label} must not contain control characters, text-direction marks or invalid Unicode."
+        )
     text = " ".join(text.split())
     if len(text) > max_len:
         raise ValueError(f"{label} must be at most {max_len} characters.")
@@ -54,7 +56,9 @@ def clean_block(value, label: str, max_len: int) -> str:
         raise ValueError(f"{label} must be text.")
     text = unicodedata.normalize("NFC", value.replace("\r\n", "\n"))
     if _bad_char(text, allowed="\t\n"):
-        raise ValueError(f"{label} must not contain control characters, text-direction marks or invalid Unicode.")
+        raise ValueError(
+            f"{label} must not contain control characters, text-direction marks or invalid Unicode."
+        )
     text = text.strip()
     if len(text) > max_len:
         raise ValueError(f"{label} must be at most {max_len} characters.")

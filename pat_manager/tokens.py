@@ -46,7 +46,9 @@ def _checksum(body: str) -> str:
 
 def derive_token_key(secret_key: str) -> bytes:
     """A key used only for PAT secrets, separate from the session-signing use."""
-    return hmac.new(secret_key.encode(), b"pat-manager/pat-secret/v1", hashlib.sha256).digest()
+    return hmac.new(
+        secret_key.encode(), b"pat-manager/pat-secret/v1", hashlib.sha256
+    ).digest()
 
 
 def new_public_id() -> str:
@@ -58,7 +60,9 @@ def new_seed() -> str:
 
 
 def _secret(token_key: bytes, public_id: str, seed: str) -> str:
-    digest = hmac.new(token_key, f"{public_id}:{seed}".encode(), hashlib.sha256).digest()
+    digest = hmac.new(
+        token_key, f"{public_id}:{seed}".encode(), hashlib.sha256
+    ).digest()
     return _base62(int.from_bytes(digest, "big"), SECRET_LEN)
 
 
@@ -81,13 +85,15 @@ def parse(token: str) -> ParsedToken | None:
     body, check = token[:-CHECKSUM_LEN], token[-CHECKSUM_LEN:]
     if not hmac.compare_digest(_checksum(body), check):
         return None
-    rest = body[len(PREFIX):]
+    rest = body[len(PREFIX) :]
     return ParsedToken(public_id=rest[:PUBLIC_ID_LEN], secret=rest[PUBLIC_ID_LEN:])
 
 
 def secret_matches(token_key: bytes, parsed: ParsedToken, seed: str) -> bool:
     """Constant-time check that a parsed token's secret belongs to this seed."""
-    return hmac.compare_digest(_secret(token_key, parsed.public_id, seed), parsed.secret)
+    return hmac.compare_digest(
+        _secret(token_key, parsed.public_id, seed), parsed.secret
+    )
 
 
 def display_hint(public_id: str) -> str:

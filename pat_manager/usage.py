@@ -73,7 +73,8 @@ def rebuild_daily(db: sqlite_utils.Database, user_id: int, tz_name: str | None) 
     """
     tz, days = zone(tz_name), {}
     cursor = db.conn.execute(
-        "SELECT pat_id, bucket, outcome, count FROM usage_rollups WHERE user_id = ?", (user_id,)
+        "SELECT pat_id, bucket, outcome, count FROM usage_rollups WHERE user_id = ?",
+        (user_id,),
     )
     day_of = {}
     for pat_id, bucket, outcome, count in cursor:
@@ -85,7 +86,10 @@ def rebuild_daily(db: sqlite_utils.Database, user_id: int, tz_name: str | None) 
     db.conn.execute("DELETE FROM usage_daily WHERE user_id = ?", (user_id,))
     db.conn.executemany(
         "INSERT INTO usage_daily (pat_id, user_id, day, outcome, count) VALUES (?, ?, ?, ?, ?)",
-        [(pat_id, user_id, day, outcome, n) for (pat_id, day, outcome), n in days.items()],
+        [
+            (pat_id, user_id, day, outcome, n)
+            for (pat_id, day, outcome), n in days.items()
+        ],
     )
 
 
@@ -196,7 +200,9 @@ def _parse_day(value: str | None, label: str) -> date | None:
     try:
         return date.fromisoformat(value.strip())
     except ValueError:
-        raise ValidationError({label: f"Enter the {label} date as YYYY-MM-DD."}) from None
+        raise ValidationError(
+            {label: f"Enter the {label} date as YYYY-MM-DD."}
+        ) from None
 
 
 def parse_filter(args) -> LogFilter:
@@ -260,7 +266,9 @@ def events_page(
     return rows[:size], more
 
 
-def iter_events(db: sqlite_utils.Database, pat_id: int, flt: LogFilter, tz_name: str | None):
+def iter_events(
+    db: sqlite_utils.Database, pat_id: int, flt: LogFilter, tz_name: str | None
+):
     """Every event matching the filter, newest first, for export."""
     where, params = _where(pat_id, flt, tz_name)
     cursor = db.conn.execute(
@@ -268,7 +276,7 @@ def iter_events(db: sqlite_utils.Database, pat_id: int, flt: LogFilter, tz_name:
     )
     names = [d[0] for d in cursor.description]
     for row in cursor:
-        yield dict(zip(names, row))
+        yield dict(zip(names, row, strict=True))
 
 
 def prune(db: sqlite_utils.Database, now: datetime, retention_days: int) -> int:
@@ -310,7 +318,9 @@ def backfill_submissions(db: sqlite_utils.Database) -> None:
     ).fetchall()
     for sub_id, user_id, pat_id, url, company, created_at, tz_name in rows:
         host = job_host(url)
-        db.conn.execute("UPDATE submissions SET job_host = ? WHERE id = ?", (host, sub_id))
+        db.conn.execute(
+            "UPDATE submissions SET job_host = ? WHERE id = ?", (host, sub_id)
+        )
         for kind, value in (("host", host), ("company", company)):
             if value:
                 db.conn.execute(
@@ -320,7 +330,8 @@ def backfill_submissions(db: sqlite_utils.Database) -> None:
                 )
         if pat_id is not None:
             db.conn.execute(
-                "UPDATE pats SET submission_count = submission_count + 1 WHERE id = ?", (pat_id,)
+                "UPDATE pats SET submission_count = submission_count + 1 WHERE id = ?",
+                (pat_id,),
             )
             at = from_db(created_at)
             add_counts(
@@ -331,7 +342,9 @@ def backfill_submissions(db: sqlite_utils.Database) -> None:
 
 
 def count_events(db: sqlite_utils.Database, pat_id: int) -> int:
-    return one(db, "SELECT COUNT(*) AS n FROM usage_events WHERE pat_id = ?", (pat_id,))["n"]
+    return one(
+        db, "SELECT COUNT(*) AS n FROM usage_events WHERE pat_id = ?", (pat_id,)
+    )["n"]
 
 
 def owner_timezone(db: sqlite_utils.Database, user_id: int) -> str:

@@ -90,7 +90,9 @@ def too_many(decision, message: str):
     when = f"{minutes} minute{'s' if minutes != 1 else ''}"
     text = f"{message} Try again in {when}."
     template = "errors/_message.html" if is_htmx() else "errors/error.html"
-    page = render_template(template, status=429, title="Too many attempts", message=text)
+    page = render_template(
+        template, status=429, title="Too many attempts", message=text
+    )
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(decision.retry_after)
     response.vary.add("HX-Request")

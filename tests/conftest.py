@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -36,7 +36,7 @@ def _clean_environment(monkeypatch):
 
 @pytest.fixture
 def clock():
-    return MovableClock(datetime(2026, 3, 2, 12, 0, tzinfo=timezone.utc))
+    return MovableClock(datetime(2026, 3, 2, 12, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -124,7 +124,9 @@ class Web:
         """Create a PAT through the pages and read its token from the one-time page."""
         response = self.create_pat(name, **fields)
         assert response.status_code == 302, response.get_data(as_text=True)
-        pat_id = int(re.search(r"/pats/(\d+)/created", response.headers["Location"]).group(1))
+        pat_id = int(
+            re.search(r"/pats/(\d+)/created", response.headers["Location"]).group(1)
+        )
         page = self.get(response.headers["Location"]).get_data(as_text=True)
         token = re.search(r'value="(cvf_[0-9A-Za-z]+)"', page).group(1)
         return pat_id, token

@@ -27,15 +27,23 @@ class Server:
         self.instance, self.log_path, self.workers = instance, log_path, workers
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, "PAT_MANAGER_INSTANCE_PATH": str(instance),
-                    "PORT": str(self.port), **env}
+        self.env = {
+            **os.environ,
+            "PAT_MANAGER_INSTANCE_PATH": str(instance),
+            "PORT": str(self.port),
+            **env,
+        }
         self.process = None
 
-    def start(self, timeout: float = 30) -> "Server":
+    def start(self, timeout: float = 30) -> Server:
         with open(self.log_path, "ab") as log:
             self.process = subprocess.Popen(
-                [CLI, "run", "--workers", str(self.workers)], env=self.env, stdout=log,
-                stderr=subprocess.STDOUT, start_new_session=True)
+                [CLI, "run", "--workers", str(self.workers)],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
         deadline = time.monotonic() + timeout
         while True:
             try:
@@ -44,7 +52,9 @@ class Server:
             except requests.ConnectionError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
                     self.kill()
-                    raise RuntimeError("server did not start:\n" + self.log_path.read_text())
+                    raise RuntimeError(
+                        "server did not start:\n" + self.log_path.read_text()
+                    ) from None
                 time.sleep(0.2)
 
     def stop(self) -> None:
@@ -60,8 +70,14 @@ class Server:
             self.process.wait(timeout=20)
 
     def cli(self, *args, input=None) -> str:
-        result = subprocess.run([CLI, *args], input=input, env=self.env, check=True,
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [CLI, *args],
+            input=input,
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
         return result.stdout
 
     def log(self) -> str:

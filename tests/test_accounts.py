@@ -68,7 +68,11 @@ def test_logout_clears_remember_me(web):
     web.logout()
     web.login(remember=True)
     response = web.logout()
-    cleared = [c for c in response.headers.getlist("Set-Cookie") if c.startswith("remember_token=")]
+    cleared = [
+        c
+        for c in response.headers.getlist("Set-Cookie")
+        if c.startswith("remember_token=")
+    ]
     assert cleared and "Expires=Thu, 01 Jan 1970" in cleared[0]
     assert web.get("/pats/").status_code == 302
 
@@ -95,14 +99,33 @@ def test_login_next_is_followed_only_for_local_paths(web):
     web.register()
     web.logout()
     token = web.csrf_token()
-    ok = web.client.post("/login", data={"email": "ada@example.com", "password": PASSWORD,
-                                         "next": "/history/", "csrf_token": token})
+    ok = web.client.post(
+        "/login",
+        data={
+            "email": "ada@example.com",
+            "password": PASSWORD,
+            "next": "/history/",
+            "csrf_token": token,
+        },
+    )
     assert ok.headers["Location"].endswith("/history/")
     web.logout()
-    for evil in ["https://evil.example/", "//evil.example/", "/\\evil.example", "javascript:alert(1)"]:
+    for evil in [
+        "https://evil.example/",
+        "//evil.example/",
+        "/\\evil.example",
+        "javascript:alert(1)",
+    ]:
         token = web.csrf_token()
-        response = web.client.post("/login", data={"email": "ada@example.com", "password": PASSWORD,
-                                                   "next": evil, "csrf_token": token})
+        response = web.client.post(
+            "/login",
+            data={
+                "email": "ada@example.com",
+                "password": PASSWORD,
+                "next": evil,
+                "csrf_token": token,
+            },
+        )
         assert response.headers["Location"] == "/pats/", evil
         web.logout()
 

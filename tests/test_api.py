@@ -16,7 +16,11 @@ def api(app):
 
 
 def post_submission(api, token, body=None, **kwargs):
-    body = {"url": "https://jobs.example.com/123", "title": "PM", "company": "Acme"} if body is None else body
+    body = (
+        {"url": "https://jobs.example.com/123", "title": "PM", "company": "Acme"}
+        if body is None
+        else body
+    )
     return api.post("/api/v1/submissions", json=body, headers=bearer(token), **kwargs)
 
 
@@ -42,11 +46,21 @@ def test_token_endpoint_describes_the_pat(api, token, clock):
 
 
 def test_token_scheme_is_case_insensitive_and_token_word_works(api, token):
-    for header in [f"bearer {token}", f"BEARER {token}", f"token {token}", f"Token   {token}"]:
-        assert api.get("/api/v1/token", headers={"Authorization": header}).status_code == 200, header
+    for header in [
+        f"bearer {token}",
+        f"BEARER {token}",
+        f"token {token}",
+        f"Token   {token}",
+    ]:
+        assert (
+            api.get("/api/v1/token", headers={"Authorization": header}).status_code
+            == 200
+        ), header
 
 
-def test_submission_created_with_template_and_listed_in_history(api, token, user_web, db):
+def test_submission_created_with_template_and_listed_in_history(
+    api, token, user_web, db
+):
     response = post_submission(api, token)
     assert response.status_code == 201
     data = response.get_json()
@@ -80,7 +94,9 @@ def test_no_expiry_header_value(api, user_web):
     ],
 )
 def test_missing_or_malformed_token(api, headers):
-    response = api.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=headers)
+    response = api.post(
+        "/api/v1/submissions", json={"url": "https://x.example"}, headers=headers
+    )
     data = assert_error(response, 401, "invalid_token", "Invalid PAT token")
     assert "reason" not in data
     assert response.headers["WWW-Authenticate"].startswith("Bearer")
@@ -88,7 +104,9 @@ def test_missing_or_malformed_token(api, headers):
 
 def test_unknown_but_well_formed_token(api, token, app, db):
     db.execute("DELETE FROM pats")
-    data = assert_error(post_submission(api, token), 401, "invalid_token", "Invalid PAT token")
+    data = assert_error(
+        post_submission(api, token), 401, "invalid_token", "Invalid PAT token"
+    )
     assert "reason" not in data
 
 
@@ -96,14 +114,18 @@ def test_revoked_token_says_revoked(api, token, user_web, db):
     pat_id = db.execute("SELECT id FROM pats").fetchone()[0]
     assert post_submission(api, token).status_code == 201
     user_web.post(f"/pats/{pat_id}/revoke", htmx=True)
-    data = assert_error(post_submission(api, token), 401, "invalid_token", "Invalid PAT token")
+    data = assert_error(
+        post_submission(api, token), 401, "invalid_token", "Invalid PAT token"
+    )
     assert data["reason"] == "revoked"
 
 
 def test_expired_token_says_expired(api, user_web, clock):
     _, token = user_web.new_token("Short", expiry="30")
     clock.advance(days=30)
-    data = assert_error(post_submission(api, token), 401, "invalid_token", "Invalid PAT token")
+    data = assert_error(
+        post_submission(api, token), 401, "invalid_token", "Invalid PAT token"
+    )
     assert data["reason"] == "expired"
 
 
@@ -112,7 +134,9 @@ def test_revoked_pat_with_forged_secret_gets_no_reason(api, token, user_web, db)
 
     pat = db.execute("SELECT id, public_id FROM pats").fetchone()
     user_web.post(f"/pats/{pat[0]}/revoke")
-    forged = tokens.assemble(tokens.derive_token_key("other-key" * 5), pat[1], "00" * 32)
+    forged = tokens.assemble(
+        tokens.derive_token_key("other-key" * 5), pat[1], "00" * 32
+    )
     data = assert_error(post_submission(api, forged), 401, "invalid_token")
     assert "reason" not in data
 
@@ -124,17 +148,26 @@ def test_cookies_never_authenticate_the_api(user_web):
 
 def test_template_not_found_when_custom_template_deleted(api, user_web, db):
     template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
-    _, token = user_web.new_token("Custom", template_choice="custom", template_id=str(template_id))
+    _, token = user_web.new_token(
+        "Custom", template_choice="custom", template_id=str(template_id)
+    )
     user_web.post(f"/templates/{template_id}/delete")
-    assert_error(post_submission(api, token), 422, "template_not_found", "CV template not found")
+    assert_error(
+        post_submission(api, token), 422, "template_not_found", "CV template not found"
+    )
     info = api.get("/api/v1/token", headers=bearer(token)).get_json()
-    assert info["pat"]["template"] is None and info["pat"]["template_status"] == "not_found"
+    assert (
+        info["pat"]["template"] is None
+        and info["pat"]["template_status"] == "not_found"
+    )
     assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
 
 
 def test_template_not_found_when_default_is_unset(api, user_web, token):
     user_web.post("/templates/default", {"template_id": ""})
-    assert_error(post_submission(api, token), 422, "template_not_found", "CV template not found")
+    assert_error(
+        post_submission(api, token), 422, "template_not_found", "CV template not found"
+    )
 
 
 def test_no_template_pat_submits_without_template(api, user_web):
@@ -172,17 +205,26 @@ def test_non_object_json_is_a_validation_error(api, token):
 
 
 def test_malformed_json_is_400(api, token):
-    response = api.post("/api/v1/submissions", data="{not json", headers={
-        **bearer(token), "Content-Type": "application/json"})
+    response = api.post(
+        "/api/v1/submissions",
+        data="{not json",
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
     assert_error(response, 400, "malformed_json")
-    response = api.post("/api/v1/submissions", data=b"\xff\xfe", headers={
-        **bearer(token), "Content-Type": "application/json"})
+    response = api.post(
+        "/api/v1/submissions",
+        data=b"\xff\xfe",
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
     assert_error(response, 400, "malformed_json")
 
 
 def test_not_json_is_415(api, token):
-    response = api.post("/api/v1/submissions", data="url=https://x.example", headers={
-        **bearer(token), "Content-Type": "application/x-www-form-urlencoded"})
+    response = api.post(
+        "/api/v1/submissions",
+        data="url=https://x.example",
+        headers={**bearer(token), "Content-Type": "application/x-www-form-urlencoded"},
+    )
     assert_error(response, 415, "unsupported_media_type")
     response = api.post("/api/v1/submissions", data="{}", headers=bearer(token))
     assert_error(response, 415, "unsupported_media_type")
@@ -190,8 +232,11 @@ def test_not_json_is_415(api, token):
 
 def test_body_over_64k_is_413(api, token):
     body = json.dumps({"url": "https://x.example", "notes": "n" * (70 * 1024)})
-    response = api.post("/api/v1/submissions", data=body, headers={
-        **bearer(token), "Content-Type": "application/json"})
+    response = api.post(
+        "/api/v1/submissions",
+        data=body,
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
     assert_error(response, 413, "payload_too_large")
 
 
@@ -207,19 +252,28 @@ def test_unknown_api_path_is_json_404(api, token):
 
 def test_cors_preflight_without_auth_for_extensions(api):
     origin = "chrome-extension://abcdefghijklmnopabcdefghijklmnop"
-    response = api.options("/api/v1/submissions", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization, content-type"})
+    response = api.options(
+        "/api/v1/submissions",
+        headers={
+            "Origin": origin,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        },
+    )
     assert response.status_code == 204
     assert response.headers["Access-Control-Allow-Origin"] == origin
     allowed = response.headers["Access-Control-Allow-Headers"]
     assert "Authorization" in allowed and "Content-Type" in allowed
-    firefox = api.options("/api/v1/token", headers={"Origin": "moz-extension://1234-abcd"})
+    firefox = api.options(
+        "/api/v1/token", headers={"Origin": "moz-extension://1234-abcd"}
+    )
     assert firefox.headers["Access-Control-Allow-Origin"] == "moz-extension://1234-abcd"
 
 
 def test_cors_not_granted_to_web_origins(api, token):
-    response = api.get("/api/v1/token", headers={**bearer(token), "Origin": "https://evil.example"})
+    response = api.get(
+        "/api/v1/token", headers={**bearer(token), "Origin": "https://evil.example"}
+    )
     assert response.status_code == 200
     assert "Access-Control-Allow-Origin" not in response.headers
 
@@ -240,4 +294,7 @@ def test_expired_pat_does_not_count_as_use(api, user_web, db, clock):
     _, token = user_web.new_token("Short", expiry="30")
     clock.advance(days=31)
     post_submission(api, token)
-    assert db.execute("SELECT last_used_at FROM pats WHERE name = 'Short'").fetchone()[0] is None
+    assert (
+        db.execute("SELECT last_used_at FROM pats WHERE name = 'Short'").fetchone()[0]
+        is None
+    )

@@ -8,9 +8,14 @@ MARKERS = ["Ada's secret search", "SecretCorp", "Ada-only template", "ada@exampl
 def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db):
     user_web.create_template(MARKERS[2], default=False)
     pat_id, token = user_web.new_token(MARKERS[0])
-    app.test_client().post("/api/v1/submissions", json={"url": "https://x.example/1", "company": MARKERS[1]},
-                           headers=bearer(token))
-    template_id = db.execute("SELECT id FROM cv_templates WHERE name = ?", (MARKERS[2],)).fetchone()[0]
+    app.test_client().post(
+        "/api/v1/submissions",
+        json={"url": "https://x.example/1", "company": MARKERS[1]},
+        headers=bearer(token),
+    )
+    template_id = db.execute(
+        "SELECT id FROM cv_templates WHERE name = ?", (MARKERS[2],)
+    ).fetchone()[0]
     ids = {"pat_id": pat_id, "template_id": template_id}
 
     other_web.register("bob@example.com")
@@ -29,20 +34,37 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             for htmx in (False, True):
                 if rule.rule.startswith("/api/"):
-                    response = other_web.client.open(url, method=method, headers=bearer(bob_token),
-                                                     json={"url": "https://x.example/b"})
+                    response = other_web.client.open(
+                        url,
+                        method=method,
+                        headers=bearer(bob_token),
+                        json={"url": "https://x.example/b"},
+                    )
                 elif method == "GET":
                     response = other_web.get(url, htmx=htmx)
                 else:
-                    response = other_web.post(url, {"template_choice": "none", "password": "x"}, htmx=htmx)
+                    response = other_web.post(
+                        url, {"template_choice": "none", "password": "x"}, htmx=htmx
+                    )
                 body = response.get_data(as_text=True)
                 if args:
-                    assert response.status_code == 404, (method, url, htmx, response.status_code)
+                    assert response.status_code == 404, (
+                        method,
+                        url,
+                        htmx,
+                        response.status_code,
+                    )
                 for marker in MARKERS:
                     assert marker not in body, (method, url, marker)
                 walked += 1
     assert walked > 40
-    ada = db.execute("SELECT revoked_at, reviewed_at, template_choice FROM pats WHERE id = ?", (pat_id,)).fetchone()
+    ada = db.execute(
+        "SELECT revoked_at, reviewed_at, template_choice FROM pats WHERE id = ?",
+        (pat_id,),
+    ).fetchone()
     assert ada == (None, None, "default")
-    assert db.execute("SELECT COUNT(*) FROM cv_templates WHERE user_id = 1").fetchone()[0] == 2
+    assert (
+        db.execute("SELECT COUNT(*) FROM cv_templates WHERE user_id = 1").fetchone()[0]
+        == 2
+    )
     assert db.execute("SELECT COUNT(*) FROM pat_reveals").fetchone()[0] == 0

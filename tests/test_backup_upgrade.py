@@ -7,13 +7,18 @@ import pytest
 
 from pat_manager import backup, create_app
 from pat_manager.db import connect, transaction
-from pat_manager.migrations import LATEST, MIGRATIONS, _statements, migrate, schema_version
+from pat_manager.migrations import (
+    LATEST,
+    MIGRATIONS,
+    _statements,
+    migrate,
+    schema_version,
+)
 from tests.conftest import SECRET_KEY, bearer
 
 
 def test_backup_while_writing_then_restore(user_web, app, tmp_path, clock):
     _, token = user_web.new_token()
-    api = app.test_client()
     stop = threading.Event()
     posted = []
 
@@ -21,7 +26,11 @@ def test_backup_while_writing_then_restore(user_web, app, tmp_path, clock):
         client = app.test_client()
         n = 0
         while not stop.is_set() and n < 400:
-            r = client.post("/api/v1/submissions", json={"url": f"https://x.example/{n}"}, headers=bearer(token))
+            r = client.post(
+                "/api/v1/submissions",
+                json={"url": f"https://x.example/{n}"},
+                headers=bearer(token),
+            )
             if r.status_code == 201:
                 posted.append(r.get_json()["id"])
             n += 1
@@ -47,12 +56,22 @@ def test_backup_while_writing_then_restore(user_web, app, tmp_path, clock):
     restored_dir = tmp_path / "restored"
     restored_dir.mkdir()
     (restored_dir / "pat_manager.sqlite3").write_bytes(copies[-1].read_bytes())
-    restored = create_app({"INSTANCE_PATH": str(restored_dir),
-                           "DATABASE": str(restored_dir / "pat_manager.sqlite3"),
-                           "SECRET_KEY": SECRET_KEY, "CLOCK": clock})
+    restored = create_app(
+        {
+            "INSTANCE_PATH": str(restored_dir),
+            "DATABASE": str(restored_dir / "pat_manager.sqlite3"),
+            "SECRET_KEY": SECRET_KEY,
+            "CLOCK": clock,
+        }
+    )
     response = restored.test_client().get("/api/v1/token", headers=bearer(token))
     assert response.status_code == 200
-    backed_up = {r[0] for r in connect(restored_dir / "pat_manager.sqlite3").conn.execute("SELECT id FROM submissions")}
+    backed_up = {
+        r[0]
+        for r in connect(restored_dir / "pat_manager.sqlite3").conn.execute(
+            "SELECT id FROM submissions"
+        )
+    }
     assert backed_up <= set(posted)
 
 
@@ -99,14 +118,18 @@ FILL = {
 
 
 def _snapshot(db):
-    tables = [r[0] for r in db.conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " AND name != 'schema_migrations'")]
+    tables = [
+        r[0]
+        for r in db.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+            " AND name != 'schema_migrations'"
+        )
+    ]
     snapshot = {}
     for table in tables:
         cursor = db.conn.execute(f"SELECT * FROM {table} ORDER BY 1")
         names = [d[0] for d in cursor.description]
-        snapshot[table] = [dict(zip(names, row)) for row in cursor]
+        snapshot[table] = [dict(zip(names, row, strict=True)) for row in cursor]
     return snapshot
 
 
@@ -132,11 +155,13 @@ def test_upgrade_from_every_older_version_keeps_every_row(tmp_path, version):
     after = _snapshot(db)
     for table, rows in before.items():
         assert len(after[table]) >= len(rows), table
-        for old, new in zip(rows, after[table]):
+        for old, new in zip(rows, after[table], strict=False):
             assert {k: new[k] for k in old} == old, table
     assert db.conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
     if version == 1:
         # The upgrade counted the old submission in the owner's timezone (Paris).
-        assert db.conn.execute("SELECT day, count FROM usage_daily").fetchall() == [("2026-01-04", 1)]
+        assert db.conn.execute("SELECT day, count FROM usage_daily").fetchall() == [
+            ("2026-01-04", 1)
+        ]
         assert db.conn.execute("SELECT submission_count FROM pats").fetchone()[0] == 1

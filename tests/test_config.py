@@ -50,7 +50,10 @@ def test_app_without_secret_key_generates_one_in_instance(tmp_path, monkeypatch)
     app = create_app()
     assert (tmp_path / "inst" / "secret_key").exists()
     assert (tmp_path / "inst" / "pat_manager.sqlite3").exists()
-    assert app.config["SECRET_KEY"] == (tmp_path / "inst" / "secret_key").read_text().strip()
+    assert (
+        app.config["SECRET_KEY"]
+        == (tmp_path / "inst" / "secret_key").read_text().strip()
+    )
 
 
 def test_every_setting_is_documented_in_readme():
@@ -63,7 +66,11 @@ def test_database_and_instance_are_private(tmp_path, monkeypatch):
     monkeypatch.setenv("PAT_MANAGER_INSTANCE_PATH", str(tmp_path / "inst"))
     create_app()
     assert stat.S_IMODE((tmp_path / "inst").stat().st_mode) == 0o700
-    for name in ["pat_manager.sqlite3", "pat_manager.sqlite3-wal", "pat_manager.sqlite3-shm"]:
+    for name in [
+        "pat_manager.sqlite3",
+        "pat_manager.sqlite3-wal",
+        "pat_manager.sqlite3-shm",
+    ]:
         path = tmp_path / "inst" / name
         if path.exists():
             assert stat.S_IMODE(path.stat().st_mode) == 0o600, name

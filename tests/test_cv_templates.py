@@ -3,14 +3,24 @@ def test_create_list_rename_and_default(user_web, db):
     assert "Technical roles" in page and "Default" in page
 
     user_web.create_template("Leadership", "Managing teams", default=False)
-    leadership = db.execute("SELECT id FROM cv_templates WHERE name = 'Leadership'").fetchone()[0]
-    assert user_web.post("/templates/default", {"template_id": leadership}).status_code == 302
-    assert db.execute("SELECT default_template_id FROM users").fetchone()[0] == leadership
+    leadership = db.execute(
+        "SELECT id FROM cv_templates WHERE name = 'Leadership'"
+    ).fetchone()[0]
+    assert (
+        user_web.post("/templates/default", {"template_id": leadership}).status_code
+        == 302
+    )
+    assert (
+        db.execute("SELECT default_template_id FROM users").fetchone()[0] == leadership
+    )
 
-    response = user_web.post(f"/templates/{leadership}", {"name": "Leadership roles", "content": "v2"})
+    response = user_web.post(
+        f"/templates/{leadership}", {"name": "Leadership roles", "content": "v2"}
+    )
     assert response.status_code == 302
-    assert db.execute("SELECT name, content FROM cv_templates WHERE id = ?", (leadership,)).fetchone() == (
-        "Leadership roles", "v2")
+    assert db.execute(
+        "SELECT name, content FROM cv_templates WHERE id = ?", (leadership,)
+    ).fetchone() == ("Leadership roles", "v2")
 
 
 def test_template_name_rules(user_web):
@@ -41,7 +51,14 @@ def test_other_accounts_templates_are_404(user_web, other_web, db):
     template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
     other_web.register("bob@example.com")
     assert other_web.get(f"/templates/{template_id}").status_code == 404
-    assert other_web.post(f"/templates/{template_id}", {"name": "mine"}).status_code == 404
+    assert (
+        other_web.post(f"/templates/{template_id}", {"name": "mine"}).status_code == 404
+    )
     assert other_web.post(f"/templates/{template_id}/delete").status_code == 404
-    assert other_web.post("/templates/default", {"template_id": template_id}).status_code == 404
-    assert db.execute("SELECT name FROM cv_templates").fetchone()[0] == "Technical roles"
+    assert (
+        other_web.post("/templates/default", {"template_id": template_id}).status_code
+        == 404
+    )
+    assert (
+        db.execute("SELECT name FROM cv_templates").fetchone()[0] == "Technical roles"
+    )

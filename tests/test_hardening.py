@@ -27,7 +27,9 @@ def test_logout_ends_remember_me_for_good(web, app):
     assert app.test_client().get("/pats/").status_code == 302
     restored = app.test_client()
     restored.set_cookie("remember_token", remember)
-    assert restored.get("/pats/").status_code == 200  # remember-me works while logged in
+    assert (
+        restored.get("/pats/").status_code == 200
+    )  # remember-me works while logged in
     web.logout()
     replay = app.test_client()
     replay.set_cookie("remember_token", remember)
@@ -51,45 +53,72 @@ def test_new_token_page_expires_after_a_few_minutes(user_web, clock):
     assert user_web.get(response.headers["Location"]).status_code == 302
 
 
-@pytest.mark.parametrize("path", [
-    "/pats/99999999999999999999/row", "/pats/9223372036854775808/reveal",
-    "/templates/99999999999999999999", "/pats/0/row", "/pats/-1/row",
-])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/pats/99999999999999999999/row",
+        "/pats/9223372036854775808/reveal",
+        "/templates/99999999999999999999",
+        "/pats/0/row",
+        "/pats/-1/row",
+    ],
+)
 def test_out_of_range_ids_are_404(user_web, path):
     assert user_web.get(path).status_code == 404
     assert user_web.post(path).status_code in (404, 405)
 
 
 def test_out_of_range_ids_in_forms_and_queries(user_web):
-    response = user_web.create_pat("Big id", template_choice="custom", template_id="99999999999999999999")
+    response = user_web.create_pat(
+        "Big id", template_choice="custom", template_id="99999999999999999999"
+    )
     assert response.status_code == 422
     assert user_web.get("/history/?before=99999999999999999999").status_code == 200
-    assert user_web.post("/templates/default", {"template_id": "99999999999999999999"}).status_code == 404
+    assert (
+        user_web.post(
+            "/templates/default", {"template_id": "99999999999999999999"}
+        ).status_code
+        == 404
+    )
 
 
-@pytest.mark.parametrize("body", [
-    '{"url": "https://x.example/1", "title": "\\ud800"}',
-    '{"url": "https://x.example/\\udfff"}',
-    '{"url": "https://x.example/1", "notes": "a\\u0000b"}',
-    '{"url": "https://x.example/1", "title": "\\u202eevil"}',
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"url": "https://x.example/1", "title": "\\ud800"}',
+        '{"url": "https://x.example/\\udfff"}',
+        '{"url": "https://x.example/1", "notes": "a\\u0000b"}',
+        '{"url": "https://x.example/1", "title": "\\u202eevil"}',
+    ],
+)
 def test_invalid_unicode_and_control_characters_are_422(app, user_web, body):
     _, token = user_web.new_token()
-    response = app.test_client().post("/api/v1/submissions", data=body,
-                                      headers={**bearer(token), "Content-Type": "application/json"})
+    response = app.test_client().post(
+        "/api/v1/submissions",
+        data=body,
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
     assert response.status_code == 422, response.get_data(as_text=True)
     assert response.get_json()["error"] == "validation_error"
 
 
-@pytest.mark.parametrize("body", [
-    '{"url": "https://x.example/1", "title": ' + "[" * 30000 + "]" * 30000 + "}",
-    '{"url": "https://x.example/1", "title": ' + "9" * 5000 + "}",
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"url": "https://x.example/1", "title": ' + "[" * 30000 + "]" * 30000 + "}",
+        '{"url": "https://x.example/1", "title": ' + "9" * 5000 + "}",
+    ],
+)
 def test_pathological_json_is_400(app, user_web, body):
     _, token = user_web.new_token()
-    response = app.test_client().post("/api/v1/submissions", data=body,
-                                      headers={**bearer(token), "Content-Type": "application/json"})
-    assert response.status_code == 400 and response.get_json()["error"] == "malformed_json"
+    response = app.test_client().post(
+        "/api/v1/submissions",
+        data=body,
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
+    assert (
+        response.status_code == 400 and response.get_json()["error"] == "malformed_json"
+    )
 
 
 def test_chunked_body_over_the_limit_is_413(app, user_web, db):
@@ -98,9 +127,15 @@ def test_chunked_body_over_the_limit_is_413(app, user_web, db):
 
     # Like gunicorn with a chunked body: no Content-Length, input marked terminated.
     response = app.test_client().post(
-        "/api/v1/submissions", input_stream=io.BytesIO(body.encode()),
+        "/api/v1/submissions",
+        input_stream=io.BytesIO(body.encode()),
         environ_base={"wsgi.input_terminated": True},
-        headers={**bearer(token), "Content-Type": "application/json", "Transfer-Encoding": "chunked"})
+        headers={
+            **bearer(token),
+            "Content-Type": "application/json",
+            "Transfer-Encoding": "chunked",
+        },
+    )
     assert response.status_code == 413
     assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
 
@@ -108,7 +143,9 @@ def test_chunked_body_over_the_limit_is_413(app, user_web, db):
 def test_wrong_password_never_reveals_even_inside_the_window(user_web):
     pat_id, token = user_web.new_token()
     for htmx in (True, False):
-        response = user_web.post(f"/pats/{pat_id}/reveal", {"password": "wrong!"}, htmx=htmx)
+        response = user_web.post(
+            f"/pats/{pat_id}/reveal", {"password": "wrong!"}, htmx=htmx
+        )
         assert response.status_code == 422
         assert token not in response.get_data(as_text=True)
 
@@ -118,34 +155,68 @@ def test_names_with_control_or_invisible_characters(user_web, db):
     assert user_web.create_pat("\u202eevil").status_code == 422
     user_web.new_token("Twin")
     twin = user_web.create_pat("Tw\u200bin")
-    assert twin.status_code == 422 and "already have an active PAT" in twin.get_data(as_text=True)
+    assert twin.status_code == 422 and "already have an active PAT" in twin.get_data(
+        as_text=True
+    )
     assert user_web.create_template("nul\x00name").status_code == 422
-    assert user_web.post("/register", {"email": "a\x00b@example.com", "password": PASSWORD}).status_code == 422
+    assert (
+        user_web.post(
+            "/register", {"email": "a\x00b@example.com", "password": PASSWORD}
+        ).status_code
+        == 422
+    )
 
 
 def test_change_a_broken_pats_template(user_web, app, db):
     template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
-    pat_id, token = user_web.new_token("Fix me", template_choice="custom", template_id=str(template_id))
+    pat_id, token = user_web.new_token(
+        "Fix me", template_choice="custom", template_id=str(template_id)
+    )
     user_web.post(f"/templates/{template_id}/delete")
     api = app.test_client()
-    assert api.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)).status_code == 422
+    assert (
+        api.post(
+            "/api/v1/submissions",
+            json={"url": "https://x.example"},
+            headers=bearer(token),
+        ).status_code
+        == 422
+    )
     assert "Fix</a>" in user_web.get("/pats/").get_data(as_text=True)
     user_web.create_template("Leadership", default=False)
     new_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
     form = user_web.get(f"/pats/{pat_id}/template")
     assert form.status_code == 200 and "Leadership" in form.get_data(as_text=True)
-    saved = user_web.post(f"/pats/{pat_id}/template", {"template_choice": "custom", "template_id": str(new_id)})
+    saved = user_web.post(
+        f"/pats/{pat_id}/template",
+        {"template_choice": "custom", "template_id": str(new_id)},
+    )
     assert saved.status_code == 302
-    response = api.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token))
-    assert response.status_code == 201 and response.get_json()["template"]["name"] == "Leadership"
-    assert user_web.post(f"/pats/{pat_id}/template", {"template_choice": "weird"}).status_code == 422
+    response = api.post(
+        "/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)
+    )
+    assert (
+        response.status_code == 201
+        and response.get_json()["template"]["name"] == "Leadership"
+    )
+    assert (
+        user_web.post(
+            f"/pats/{pat_id}/template", {"template_choice": "weird"}
+        ).status_code
+        == 422
+    )
 
 
 def test_change_template_is_owner_only(user_web, other_web):
     pat_id, _ = user_web.new_token()
     other_web.register("bob@example.com")
     assert other_web.get(f"/pats/{pat_id}/template").status_code == 404
-    assert other_web.post(f"/pats/{pat_id}/template", {"template_choice": "none"}).status_code == 404
+    assert (
+        other_web.post(
+            f"/pats/{pat_id}/template", {"template_choice": "none"}
+        ).status_code
+        == 404
+    )
 
 
 def test_htmx_revoke_refreshes_slot_counter_and_says_so(user_web):
@@ -167,20 +238,28 @@ def test_concurrent_template_delete_and_use_never_500(user_web, db, app):
     failures = []
     for _ in range(15):
         user_web.create_template("Racy", default=False)
-        template_id = db.execute("SELECT id FROM cv_templates WHERE name = 'Racy'").fetchone()[0]
+        template_id = db.execute(
+            "SELECT id FROM cv_templates WHERE name = 'Racy'"
+        ).fetchone()[0]
         a, b = Web(app.test_client()), user_web
         a.login()
         tokens = (a.csrf_token(), b.csrf_token())
 
-        def delete():
-            r = a.client.post(f"/templates/{template_id}/delete", data={"csrf_token": tokens[0]})
-            failures.append(r.status_code) if r.status_code >= 500 else None
+        requests = [
+            (a.client, f"/templates/{template_id}/delete", {"csrf_token": tokens[0]}),
+            (
+                b.client,
+                "/templates/default",
+                {"csrf_token": tokens[1], "template_id": template_id},
+            ),
+        ]
 
-        def use():
-            r = b.client.post("/templates/default", data={"csrf_token": tokens[1], "template_id": template_id})
-            failures.append(r.status_code) if r.status_code >= 500 else None
+        def send(client, url, data):
+            status = client.post(url, data=data).status_code
+            if status >= 500:
+                failures.append(status)
 
-        threads = [threading.Thread(target=delete), threading.Thread(target=use)]
+        threads = [threading.Thread(target=send, args=request) for request in requests]
         for t in threads:
             t.start()
         for t in threads:
@@ -203,5 +282,7 @@ def test_double_slash_api_path_is_json_404_not_redirect(app):
 
 
 def test_preflight_has_no_body_type(app):
-    response = app.test_client().options("/api/v1/token", headers={"Origin": "chrome-extension://abc"})
+    response = app.test_client().options(
+        "/api/v1/token", headers={"Origin": "chrome-extension://abc"}
+    )
     assert response.status_code == 204 and "Content-Type" not in response.headers

@@ -48,7 +48,9 @@ def test_api_matches_its_openapi_description(api_setup, token_kind):
     if token_kind == "revoked":
         from pat_manager.db import connect
 
-        connect(app.config["DATABASE"]).execute("UPDATE pats SET revoked_at = created_at")
+        connect(app.config["DATABASE"]).execute(
+            "UPDATE pats SET revoked_at = created_at"
+        )
     headers = {} if token_kind == "missing" else bearer(token)
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
@@ -56,7 +58,9 @@ def test_api_matches_its_openapi_description(api_setup, token_kind):
     for operation in operations:
 
         @given(case=operation.as_strategy())
-        @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(
+            max_examples=40, deadline=None, suppress_health_check=list(HealthCheck)
+        )
         def check(case):
             case.call_and_validate(headers=headers, checks=CHECKS)
 
@@ -65,7 +69,9 @@ def test_api_matches_its_openapi_description(api_setup, token_kind):
 
 def test_openapi_is_served_without_a_token(app):
     response = app.test_client().get("/api/v1/openapi.json")
-    assert response.status_code == 200 and response.get_json()["openapi"].startswith("3.")
+    assert response.status_code == 200 and response.get_json()["openapi"].startswith(
+        "3."
+    )
 
 
 @given(st.text(max_size=80))
@@ -84,11 +90,13 @@ def test_every_assembled_token_parses_back(seed_bytes):
     assert tokens.secret_matches(KEY, parsed, seed_bytes.hex())
 
 
-@given(st.integers(min_value=len("cvf_"), max_value=tokens.TOKEN_LEN - 1),
-       st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"))
+@given(
+    st.integers(min_value=len("cvf_"), max_value=tokens.TOKEN_LEN - 1),
+    st.sampled_from("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"),
+)
 def test_single_character_changes_are_caught_by_the_checksum(position, char):
     token = tokens.assemble(KEY, "AAAAAAAAAAAA", "00" * 32)
-    changed = token[:position] + char + token[position + 1:]
+    changed = token[:position] + char + token[position + 1 :]
     if changed != token:
         assert tokens.parse(changed) is None
 
@@ -104,12 +112,19 @@ def test_url_check_accepts_only_absolute_http_urls(text):
         assert len(cleaned["url"]) <= submissions.URL_MAX
 
 
-@given(st.fixed_dictionaries({}, optional={
-    "url": st.one_of(st.text(), st.integers(), st.none()),
-    "title": st.one_of(st.text(), st.integers(), st.none(), st.lists(st.text())),
-    "company": st.one_of(st.text(), st.none()),
-    "notes": st.one_of(st.text(), st.none()),
-}))
+@given(
+    st.fixed_dictionaries(
+        {},
+        optional={
+            "url": st.one_of(st.text(), st.integers(), st.none()),
+            "title": st.one_of(
+                st.text(), st.integers(), st.none(), st.lists(st.text())
+            ),
+            "company": st.one_of(st.text(), st.none()),
+            "notes": st.one_of(st.text(), st.none()),
+        },
+    )
+)
 def test_validation_never_raises_anything_else(payload):
     try:
         submissions.validate(payload)
@@ -130,8 +145,16 @@ HOSTILE = [
 def test_hostile_names_are_escaped_and_pages_stay_whole(user_web, app, text):
     assert user_web.create_template(text[:80], default=False).status_code == 302
     _, token = user_web.new_token(text[:80], template_choice="none")
-    response = app.test_client().post("/api/v1/submissions", headers=bearer(token), json={
-        "url": "https://x.example/job", "title": text, "company": text, "notes": text})
+    response = app.test_client().post(
+        "/api/v1/submissions",
+        headers=bearer(token),
+        json={
+            "url": "https://x.example/job",
+            "title": text,
+            "company": text,
+            "notes": text,
+        },
+    )
     assert response.status_code == 201
     for url in ["/pats/", "/templates/", "/history/", "/usage"]:
         html = user_web.get(url).get_data(as_text=True)
@@ -146,19 +169,29 @@ def test_ten_thousand_characters_are_refused_with_a_message(user_web, app):
     assert "at most 80" in user_web.create_pat(long).get_data(as_text=True)
     assert "at most 80" in user_web.create_template(long).get_data(as_text=True)
     _, token = user_web.new_token()
-    response = app.test_client().post("/api/v1/submissions", headers=bearer(token), json={
-        "url": "https://x.example/job", "notes": long})
-    assert response.status_code == 422 and "5000" in response.get_json()["fields"]["notes"]
+    response = app.test_client().post(
+        "/api/v1/submissions",
+        headers=bearer(token),
+        json={"url": "https://x.example/job", "notes": long},
+    )
+    assert (
+        response.status_code == 422 and "5000" in response.get_json()["fields"]["notes"]
+    )
 
 
-@pytest.mark.parametrize("header", [
-    "Bearer cvf_ünïcödé" + "x" * 40,
-    "Bearer " + "A" * 7000,
-    "Bearer\tcvf_" + "A" * 50,
-    "Bearer " + "é" * 3000,
-    "token  ",
-])
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Bearer cvf_ünïcödé" + "x" * 40,
+        "Bearer " + "A" * 7000,
+        "Bearer\tcvf_" + "A" * 50,
+        "Bearer " + "é" * 3000,
+        "token  ",
+    ],
+)
 def test_odd_authorization_headers_get_401(app, header):
     raw = header.encode("utf-8").decode("latin-1")  # as a server receives bytes
     response = app.test_client().get("/api/v1/token", headers={"Authorization": raw})
-    assert response.status_code == 401 and response.get_json()["error"] == "invalid_token"
+    assert (
+        response.status_code == 401 and response.get_json()["error"] == "invalid_token"
+    )

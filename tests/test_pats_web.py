@@ -6,7 +6,9 @@ from tests.conftest import PASSWORD
 
 
 def revoked_at(db, name):
-    return db.execute("SELECT revoked_at FROM pats WHERE name = ?", (name,)).fetchone()[0]
+    return db.execute("SELECT revoked_at FROM pats WHERE name = ?", (name,)).fetchone()[
+        0
+    ]
 
 
 def test_create_shows_token_once_then_redirects(user_web):
@@ -40,7 +42,12 @@ def test_create_shows_token_once_then_redirects(user_web):
     ],
 )
 def test_create_validation(user_web, db, fields, field_message):
-    data = {"name": "Valid name", "template_choice": "default", "expiry": "90", **fields}
+    data = {
+        "name": "Valid name",
+        "template_choice": "default",
+        "expiry": "90",
+        **fields,
+    }
     response = user_web.post("/pats/", data)
     assert response.status_code == 422
     assert field_message in response.get_data(as_text=True)
@@ -124,17 +131,25 @@ def test_reveal_asks_password_again_after_ten_minutes(user_web, clock, db):
     assert 'type="password"' in body and token not in body
     assert db.execute("SELECT COUNT(*) FROM pat_reveals").fetchone()[0] == 0
 
-    wrong = user_web.post(f"/pats/{pat_id}/reveal", {"password": "wrong one"}, htmx=True)
+    wrong = user_web.post(
+        f"/pats/{pat_id}/reveal", {"password": "wrong one"}, htmx=True
+    )
     assert wrong.status_code == 422
-    assert "not right" in wrong.get_data(as_text=True) and token not in wrong.get_data(as_text=True)
+    assert "not right" in wrong.get_data(as_text=True) and token not in wrong.get_data(
+        as_text=True
+    )
 
     right = user_web.post(f"/pats/{pat_id}/reveal", {"password": PASSWORD}, htmx=True)
     assert token in right.get_data(as_text=True)
 
     clock.advance(minutes=9)
-    assert token in user_web.post(f"/pats/{pat_id}/reveal", htmx=True).get_data(as_text=True)
+    assert token in user_web.post(f"/pats/{pat_id}/reveal", htmx=True).get_data(
+        as_text=True
+    )
     clock.advance(minutes=2)
-    assert token not in user_web.post(f"/pats/{pat_id}/reveal", htmx=True).get_data(as_text=True)
+    assert token not in user_web.post(f"/pats/{pat_id}/reveal", htmx=True).get_data(
+        as_text=True
+    )
 
 
 def test_reveal_without_javascript(user_web, clock):
@@ -158,14 +173,18 @@ def test_revoke_with_htmx_confirmation(user_web, db):
     assert "Revoke…" in cancel.get_data(as_text=True)
     revoked = user_web.post(f"/pats/{pat_id}/revoke", htmx=True)
     body = revoked.get_data(as_text=True)
-    assert revoked.status_code == 200 and "badge--revoked" in body and "<html" not in body
+    assert (
+        revoked.status_code == 200 and "badge--revoked" in body and "<html" not in body
+    )
     assert revoked_at(db, "PM Job Search 2025") is not None
 
 
 def test_revoke_without_javascript(user_web, db):
     pat_id, _ = user_web.new_token()
     page = user_web.get(f"/pats/{pat_id}/revoke")
-    assert "<html" in page.get_data(as_text=True) and "Revoke “PM Job Search 2025”" in page.get_data(as_text=True)
+    assert "<html" in page.get_data(
+        as_text=True
+    ) and "Revoke “PM Job Search 2025”" in page.get_data(as_text=True)
     response = user_web.post(f"/pats/{pat_id}/revoke")
     assert response.status_code == 302
     assert "is revoked" in user_web.get("/pats/").get_data(as_text=True)
@@ -201,8 +220,11 @@ def test_other_account_gets_404_for_every_pat_action(user_web, other_web, db):
 def test_htmx_request_with_expired_session_gets_hx_redirect(user_web):
     pat_id, _ = user_web.new_token()
     user_web.logout()
-    for method, url in [("get", f"/pats/{pat_id}/row"), ("post", f"/pats/{pat_id}/revoke"),
-                        ("post", f"/pats/{pat_id}/reveal")]:
+    for method, url in [
+        ("get", f"/pats/{pat_id}/row"),
+        ("post", f"/pats/{pat_id}/revoke"),
+        ("post", f"/pats/{pat_id}/reveal"),
+    ]:
         response = getattr(user_web, method)(url, htmx=True)
         assert response.status_code == 401
         assert response.headers["HX-Redirect"] == "/login"
@@ -211,7 +233,9 @@ def test_htmx_request_with_expired_session_gets_hx_redirect(user_web):
 
 def test_plain_request_without_session_redirects_to_login(web):
     response = web.get("/pats/")
-    assert response.status_code == 302 and response.headers["Location"].startswith("/login?next=")
+    assert response.status_code == 302 and response.headers["Location"].startswith(
+        "/login?next="
+    )
 
 
 def test_pages_render_for_a_new_account(web):

@@ -36,7 +36,12 @@ def test_reveal_password_is_limited(user_web, clock):
     pat_id, token = user_web.new_token()
     clock.advance(minutes=11)
     for _ in range(ratelimit.REVEAL_PASSWORD.max):
-        assert user_web.post(f"/pats/{pat_id}/reveal", {"password": "nope"}, htmx=True).status_code == 422
+        assert (
+            user_web.post(
+                f"/pats/{pat_id}/reveal", {"password": "nope"}, htmx=True
+            ).status_code
+            == 422
+        )
     refused = user_web.post(f"/pats/{pat_id}/reveal", {"password": PASSWORD}, htmx=True)
     assert refused.status_code == 429 and token not in refused.get_data(as_text=True)
     assert "<html" not in refused.get_data(as_text=True)
@@ -49,15 +54,26 @@ def test_api_is_limited_per_pat_with_json_429(make_app):
     web.create_template()
     _, token = web.new_token()
     api = app.test_client()
-    codes = [api.get("/api/v1/token", headers=bearer(token)).status_code for _ in range(6)]
+    codes = [
+        api.get("/api/v1/token", headers=bearer(token)).status_code for _ in range(6)
+    ]
     assert codes == [200] * 5 + [429]
-    response = api.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token))
+    response = api.post(
+        "/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)
+    )
     assert response.status_code == 429
-    assert response.get_json()["error"] == "rate_limited" and int(response.headers["Retry-After"]) >= 1
+    assert (
+        response.get_json()["error"] == "rate_limited"
+        and int(response.headers["Retry-After"]) >= 1
+    )
     from pat_manager.db import connect
 
-    outcomes = [r[0] for r in connect(app.config["DATABASE"]).conn.execute(
-        "SELECT outcome FROM usage_events ORDER BY id")]
+    outcomes = [
+        r[0]
+        for r in connect(app.config["DATABASE"]).conn.execute(
+            "SELECT outcome FROM usage_events ORDER BY id"
+        )
+    ]
     assert outcomes[-2:] == ["rate_limited", "rate_limited"]
 
 
@@ -95,11 +111,21 @@ def test_password_change_ends_other_sessions_only(user_web, app):
     laptop = Web(app.test_client())
     laptop.login()
     assert laptop.get("/pats/").status_code == 200
-    wrong = user_web.post("/settings/password", {"current_password": "nope", "new_password": "another long one"})
-    assert wrong.status_code == 422 and "not your current password" in wrong.get_data(as_text=True)
-    weak = user_web.post("/settings/password", {"current_password": PASSWORD, "new_password": "short"})
+    wrong = user_web.post(
+        "/settings/password",
+        {"current_password": "nope", "new_password": "another long one"},
+    )
+    assert wrong.status_code == 422 and "not your current password" in wrong.get_data(
+        as_text=True
+    )
+    weak = user_web.post(
+        "/settings/password", {"current_password": PASSWORD, "new_password": "short"}
+    )
     assert weak.status_code == 422
-    done = user_web.post("/settings/password", {"current_password": PASSWORD, "new_password": "another long one"})
+    done = user_web.post(
+        "/settings/password",
+        {"current_password": PASSWORD, "new_password": "another long one"},
+    )
     assert done.status_code == 302
     assert user_web.get("/pats/").status_code == 200  # this device stays in
     assert laptop.get("/pats/").status_code == 302  # the other is logged out

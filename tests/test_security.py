@@ -34,16 +34,29 @@ def test_state_changing_requests_need_csrf(user_web, db):
 def test_htmx_csrf_header_is_accepted(user_web):
     pat_id, _ = user_web.new_token()
     token = user_web.csrf_token()
-    response = user_web.client.post(f"/pats/{pat_id}/revoke",
-                                    headers={"HX-Request": "true", "X-CSRFToken": token})
-    assert response.status_code == 200 and "badge--revoked" in response.get_data(as_text=True)
+    response = user_web.client.post(
+        f"/pats/{pat_id}/revoke", headers={"HX-Request": "true", "X-CSRFToken": token}
+    )
+    assert response.status_code == 200 and "badge--revoked" in response.get_data(
+        as_text=True
+    )
 
 
 def test_login_and_register_forms_need_csrf(web):
-    assert web.post("/register", {"email": "a@example.com", "password": PASSWORD}, csrf=False).status_code == 400
+    assert (
+        web.post(
+            "/register", {"email": "a@example.com", "password": PASSWORD}, csrf=False
+        ).status_code
+        == 400
+    )
     web.register()
     web.logout()
-    assert web.post("/login", {"email": "ada@example.com", "password": PASSWORD}, csrf=False).status_code == 400
+    assert (
+        web.post(
+            "/login", {"email": "ada@example.com", "password": PASSWORD}, csrf=False
+        ).status_code
+        == 400
+    )
     assert web.get("/pats/").status_code == 302
 
 
@@ -70,8 +83,15 @@ def test_user_content_is_escaped(user_web, app):
     user_web.create_template(evil, default=False)
     _, token = user_web.new_token(evil[:80], template_choice="none")
     client = app.test_client()
-    posted = client.post("/api/v1/submissions", json={"url": 'https://x.example/"><img/src=x/onerror=alert(1)>',
-                                                      "title": evil, "company": evil}, headers=bearer(token))
+    posted = client.post(
+        "/api/v1/submissions",
+        json={
+            "url": 'https://x.example/"><img/src=x/onerror=alert(1)>',
+            "title": evil,
+            "company": evil,
+        },
+        headers=bearer(token),
+    )
     assert posted.status_code == 201
     for url in ["/templates/", "/pats/", "/history/"]:
         html = user_web.get(url).get_data(as_text=True)
@@ -82,15 +102,20 @@ def test_user_content_is_escaped(user_web, app):
 
 def test_javascript_urls_are_refused(user_web, app):
     _, token = user_web.new_token()
-    response = app.test_client().post("/api/v1/submissions", json={"url": "javascript:alert(1)"},
-                                      headers=bearer(token))
+    response = app.test_client().post(
+        "/api/v1/submissions",
+        json={"url": "javascript:alert(1)"},
+        headers=bearer(token),
+    )
     assert response.status_code == 422
 
 
 def test_database_file_holds_no_usable_token(user_web, app, db):
     pat_id, token = user_web.new_token()
     user_web.post(f"/pats/{pat_id}/reveal", htmx=True)
-    app.test_client().post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token))
+    app.test_client().post(
+        "/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)
+    )
     parsed = tokens.parse(token)
     db.conn.execute("PRAGMA wal_checkpoint(FULL)")
     instance = Path(app.config["DATABASE"]).parent
@@ -102,7 +127,9 @@ def test_database_file_holds_no_usable_token(user_web, app, db):
     public_id, seed = db.execute("SELECT public_id, secret_seed FROM pats").fetchone()
     for guess in ["", "pat-manager", "secret", public_id, seed]:
         assert tokens.assemble(tokens.derive_token_key(guess), public_id, seed) != token
-    assert tokens.assemble(tokens.derive_token_key(SECRET_KEY), public_id, seed) == token
+    assert (
+        tokens.assemble(tokens.derive_token_key(SECRET_KEY), public_id, seed) == token
+    )
 
 
 def test_token_never_in_logs(user_web, app, caplog, clock):
@@ -110,10 +137,18 @@ def test_token_never_in_logs(user_web, app, caplog, clock):
     pat_id, token = user_web.new_token()
     client = app.test_client()
     user_web.post(f"/pats/{pat_id}/reveal", htmx=True)
-    client.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token))
-    client.post("/api/v1/submissions", data="{bad", headers={**bearer(token), "Content-Type": "application/json"})
+    client.post(
+        "/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)
+    )
+    client.post(
+        "/api/v1/submissions",
+        data="{bad",
+        headers={**bearer(token), "Content-Type": "application/json"},
+    )
     user_web.post(f"/pats/{pat_id}/revoke")
-    client.post("/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token))
+    client.post(
+        "/api/v1/submissions", json={"url": "https://x.example"}, headers=bearer(token)
+    )
     client.get("/api/v1/token", headers=bearer(token[:-1] + "x"))
     assert caplog.records, "expected security events in the log"
     assert "PAT revealed" in caplog.text and "PAT revoked" in caplog.text
@@ -124,12 +159,18 @@ def test_token_never_in_logs(user_web, app, caplog, clock):
 def test_error_pages_do_not_echo_tokens(app, user_web):
     _, token = user_web.new_token()
     client = app.test_client()
-    response = client.get(f"/api/v1/token?token={token}", headers={"Authorization": "Bearer " + token[:-2]})
+    response = client.get(
+        f"/api/v1/token?token={token}",
+        headers={"Authorization": "Bearer " + token[:-2]},
+    )
     assert token not in response.get_data(as_text=True)
     page = client.get(f"/nope/{token}")
     assert page.status_code == 404 and token not in page.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("path", ["/pats/abc/reveal", "/pats/999999/row", "/templates/0", "/history/?before=zzz"])
+@pytest.mark.parametrize(
+    "path",
+    ["/pats/abc/reveal", "/pats/999999/row", "/templates/0", "/history/?before=zzz"],
+)
 def test_odd_paths_never_500(user_web, path):
     assert user_web.get(path).status_code in (200, 404)

@@ -44,8 +44,17 @@ def test_every_single_character_typo_is_rejected_before_lookup():
 
 def test_malformed_tokens_are_rejected():
     _, _, token = make()
-    for bad in ["", "cvf_", token[:-1], token + "a", "ghp_" + token[4:], token.replace("cvf_", "CVF_"),
-                token[:10] + "-" + token[11:], " " + token[1:], token[:20] + "é" + token[21:]]:
+    for bad in [
+        "",
+        "cvf_",
+        token[:-1],
+        token + "a",
+        "ghp_" + token[4:],
+        token.replace("cvf_", "CVF_"),
+        token[:10] + "-" + token[11:],
+        " " + token[1:],
+        token[:20] + "é" + token[21:],
+    ]:
         assert tokens.parse(bad) is None, bad
 
 

@@ -24,7 +24,9 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 EXPIRY_HEADER = "X-PAT-Expires-At"
 INVALID_TOKEN = "Invalid PAT token"
-_EXTENSION_ORIGIN = re.compile(r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}")
+_EXTENSION_ORIGIN = re.compile(
+    r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}"
+)
 _AUTH_SCHEMES = ("bearer", "token")
 # Served without a PAT and left out of the usage record.
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -60,7 +62,9 @@ def _authenticate():
     guessing = ratelimit.check(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
     if not guessing.allowed:
         g.rate_limited_ip = True
-        return _too_many(guessing, "Too many requests with invalid tokens from your address.")
+        return _too_many(
+            guessing, "Too many requests with invalid tokens from your address."
+        )
 
     result = pats.authenticate_token(db, _bearer_token(), token_key(), moment)
     # A genuine PAT is logged against its owner even when it is revoked or expired.
@@ -76,13 +80,17 @@ def _authenticate():
     limit = ratelimit.api_limit(current_app.config["API_RATE_LIMIT"])
     decision = ratelimit.hit(db, limit, result.pat["id"], moment)
     if not decision.allowed:
-        return _too_many(decision, f"Too many requests for this PAT (limit: {limit.describe()}).")
+        return _too_many(
+            decision, f"Too many requests for this PAT (limit: {limit.describe()})."
+        )
     g.pat, g.pat_user = result.pat, result.user
     return None
 
 
 def _too_many(decision, message: str):
-    response = error(429, "rate_limited", f"{message} Retry after {decision.retry_after} seconds.")
+    response = error(
+        429, "rate_limited", f"{message} Retry after {decision.retry_after} seconds."
+    )
     response.headers["Retry-After"] = str(decision.retry_after)
     return response
 
@@ -107,7 +115,9 @@ def _record_usage(response) -> None:
             return
         submission = g.get("submission")
         user = g.get("pat_user")
-        tz_name = user.timezone if user else usage.owner_timezone(get_db(), pat["user_id"])
+        tz_name = (
+            user.timezone if user else usage.owner_timezone(get_db(), pat["user_id"])
+        )
         usage.record(
             get_db(),
             pat=pat,
@@ -123,7 +133,9 @@ def _record_usage(response) -> None:
             submission_id=submission["id"] if submission else None,
         )
     except Exception:
-        log.exception("could not record API usage for %s %s", request.method, request.path)
+        log.exception(
+            "could not record API usage for %s %s", request.method, request.path
+        )
 
 
 @bp.after_request
@@ -184,7 +196,9 @@ def _json_body():
             "unsupported_media_type",
             "Send the body as JSON with Content-Type: application/json.",
         )
-    too_large = error(413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes.")
+    too_large = error(
+        413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes."
+    )
     if request.content_length is not None and request.content_length > MAX_BODY:
         return None, too_large
     try:
@@ -202,7 +216,9 @@ def _json_body():
     except (UnicodeDecodeError, ValueError) as exc:
         return None, error(400, "malformed_json", f"The body is not valid JSON: {exc}.")
     except RecursionError:
-        return None, error(400, "malformed_json", "The body is not valid JSON: nested too deeply.")
+        return None, error(
+            400, "malformed_json", "The body is not valid JSON: nested too deeply."
+        )
 
 
 @bp.post("/submissions")
@@ -214,7 +230,9 @@ def create_submission():
     try:
         fields = submissions.validate(payload)
     except ValidationError as exc:
-        return error(422, "validation_error", "Some fields are not valid.", fields=exc.fields)
+        return error(
+            422, "validation_error", "Some fields are not valid.", fields=exc.fields
+        )
 
     db, pat, user = get_db(), g.pat, g.pat_user
     try:
@@ -223,7 +241,12 @@ def create_submission():
         return error(422, "template_not_found", TemplateNotFound.message)
 
     row = submissions.create(
-        db, user_id=user.id, pat_id=pat["id"], template=template, fields=fields, now=now()
+        db,
+        user_id=user.id,
+        pat_id=pat["id"],
+        template=template,
+        fields=fields,
+        now=now(),
     )
     g.submission = row
     response = jsonify(

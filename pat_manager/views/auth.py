@@ -47,7 +47,9 @@ def mark_password_entered() -> None:
 def _start_session(user, remember: bool) -> None:
     # A fresh session on login: nothing planted before login carries over.
     session.clear()
-    login_user(accounts.start_session(get_db(), user, now(), client_ip()), remember=remember)
+    login_user(
+        accounts.start_session(get_db(), user, now(), client_ip()), remember=remember
+    )
     mark_password_entered()
 
 
@@ -69,13 +71,20 @@ def register():
 
     email = request.form.get("email", "")
     try:
-        user = accounts.create_user(get_db(), email, request.form.get("password", ""), now())
+        user = accounts.create_user(
+            get_db(), email, request.form.get("password", ""), now()
+        )
     except ValidationError as exc:
-        return render_template("auth/register.html", errors=exc.fields, email=email), 422
+        return render_template(
+            "auth/register.html", errors=exc.fields, email=email
+        ), 422
 
     log.info("account created: user_id=%s admin=%s", user.id, user.is_admin)
     _start_session(user, remember=False)
-    flash("Welcome! Start by creating a CV template, then a PAT for your extension.", "success")
+    flash(
+        "Welcome! Start by creating a CV template, then a PAT for your extension.",
+        "success",
+    )
     return redirect(url_for("cv_templates.index"))
 
 
@@ -86,12 +95,17 @@ def login():
     if request.method == "GET":
         if current_user.is_authenticated:
             return redirect(next_url or url_for("pats.index"))
-        return render_template("auth/login.html", error=None, email="", next_url=next_url)
+        return render_template(
+            "auth/login.html", error=None, email="", next_url=next_url
+        )
 
     email = request.form.get("email", "")
     db, ip, moment = get_db(), client_ip(), now()
     account_key = accounts.normalize_email(email)
-    for limit, subject in ((ratelimit.LOGIN_PER_ACCOUNT, account_key), (ratelimit.LOGIN_PER_IP, ip)):
+    for limit, subject in (
+        (ratelimit.LOGIN_PER_ACCOUNT, account_key),
+        (ratelimit.LOGIN_PER_IP, ip),
+    ):
         decision = ratelimit.check(db, limit, subject, moment)
         if not decision.allowed:
             log.warning("login refused, too many failures (%s) from %s", limit.name, ip)
@@ -103,7 +117,9 @@ def login():
         ratelimit.hit(db, ratelimit.LOGIN_PER_IP, ip, moment)
         log.warning("login failed from %s", ip)
         error = "That email and password do not match an account."
-        page = render_template("auth/login.html", error=error, email=email, next_url=next_url)
+        page = render_template(
+            "auth/login.html", error=error, email=email, next_url=next_url
+        )
         return page, 401
 
     _start_session(user, remember=bool(request.form.get("remember")))

@@ -64,7 +64,9 @@ def create():
 def edit(template_id):
     """Rename a template or change its content."""
     template = owned(cv_templates.get_owned, current_user.id, template_id)
-    return render_template("cv_templates/edit.html", template=template, form=template, errors={})
+    return render_template(
+        "cv_templates/edit.html", template=template, form=template, errors={}
+    )
 
 
 @bp.post("/<id:template_id>")
@@ -74,11 +76,19 @@ def update(template_id):
     form = request.form
     try:
         cv_templates.update(
-            get_db(), current_user.id, template_id, form.get("name"), form.get("content"), now()
+            get_db(),
+            current_user.id,
+            template_id,
+            form.get("name"),
+            form.get("content"),
+            now(),
         )
     except ValidationError as exc:
         page = render_template(
-            "cv_templates/edit.html", template=template, form=form.to_dict(), errors=exc.fields
+            "cv_templates/edit.html",
+            template=template,
+            form=form.to_dict(),
+            errors=exc.fields,
         )
         return page, 422
 
@@ -114,10 +124,14 @@ def delete(template_id):
     template = owned(cv_templates.get_owned, current_user.id, template_id)
     affected = cv_templates.pats_using(get_db(), current_user.id, template_id)
     if request.method == "GET":
-        return render_template("cv_templates/delete.html", template=template, affected=affected)
+        return render_template(
+            "cv_templates/delete.html", template=template, affected=affected
+        )
 
     cv_templates.delete(get_db(), current_user.id, template_id)
-    log.info("template deleted: user_id=%s template_id=%s", current_user.id, template_id)
+    log.info(
+        "template deleted: user_id=%s template_id=%s", current_user.id, template_id
+    )
     message = f"Template “{template['name']}” deleted."
     if affected:
         message += (

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from .. import csv_export, cv_templates, pats, submissions
 from ..clock import zone
 from ..db import get_db
-from ..web import arg_id
 from ..errors import ValidationError
+from ..web import arg_id
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
@@ -62,8 +62,15 @@ def export():
 
     def rows(db):
         for s in submissions.iter_filtered(db, user_id, flt, tz_name):
-            yield [csv_export.local_time(s["created_at"], tz), s["pat_name"],
-                   s["template_name"], s["url"], s["title"], s["company"], s["notes"]]
+            yield [
+                csv_export.local_time(s["created_at"], tz),
+                s["pat_name"],
+                s["template_name"],
+                s["url"],
+                s["title"],
+                s["company"],
+                s["notes"],
+            ]
 
     header = ["time", "pat", "template", "url", "title", "company", "notes"]
     return csv_export.response("submissions.csv", header, rows)

@@ -84,14 +84,20 @@ def _form_context(**values):
     return {
         "templates": templates,
         "default_template": (
-            owned(cv_templates.get_owned, current_user.id, current_user.default_template_id)
+            owned(
+                cv_templates.get_owned,
+                current_user.id,
+                current_user.default_template_id,
+            )
             if current_user.default_template_id
             else None
         ),
         "suggestions": pats.NAME_SUGGESTIONS,
         "active_count": active,
         "limit": limit,
-        "max_custom_date": (now() + timedelta(days=pats.MAX_CUSTOM_DAYS)).date().isoformat(),
+        "max_custom_date": (now() + timedelta(days=pats.MAX_CUSTOM_DAYS))
+        .date()
+        .isoformat(),
         "min_custom_date": (now() + timedelta(days=1)).date().isoformat(),
         "form": {
             "expiry": pats.DEFAULT_EXPIRY,
@@ -145,11 +151,16 @@ def created(pat_id):
     """The full token, once, right after creation."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
     just_created = session.pop("show_token_once", None) == pat["id"]
-    if not (just_created and pats.claim_new_token_display(get_db(), current_user.id, pat_id, now())):
+    if not (
+        just_created
+        and pats.claim_new_token_display(get_db(), current_user.id, pat_id, now())
+    ):
         flash("A new token is shown only once. Use “Reveal” to see it again.", "info")
         return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
     token = tokens.assemble(token_key(), pat["public_id"], pat["secret_seed"])
-    return no_store(make_response(render_template("pats/created.html", pat=pat, token=token)))
+    return no_store(
+        make_response(render_template("pats/created.html", pat=pat, token=token))
+    )
 
 
 @bp.get("/<id:pat_id>/row")
@@ -171,15 +182,21 @@ def reveal(pat_id):
     errors = {}
     if request.method == "POST" and "password" in request.form:
         db, moment = get_db(), now()
-        decision = ratelimit.check(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+        decision = ratelimit.check(
+            db, ratelimit.REVEAL_PASSWORD, current_user.id, moment
+        )
         if not decision.allowed:
-            log.warning("reveal refused, too many wrong passwords: user_id=%s", current_user.id)
+            log.warning(
+                "reveal refused, too many wrong passwords: user_id=%s", current_user.id
+            )
             return too_many(decision, "Too many wrong passwords.")
         if accounts.check_password(db, current_user.id, request.form["password"]):
             mark_password_entered()
         else:
             ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
-            log.warning("reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id)
+            log.warning(
+                "reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id
+            )
             errors["password"] = "That password is not right. Try again."
 
     # A wrong password is refused even inside the grace window: typing one is a
@@ -197,14 +214,21 @@ def reveal(pat_id):
 
     try:
         token = pats.reveal(
-            get_db(), current_user.id, pat_id, now=now(), ip=client_ip(), token_key=token_key()
+            get_db(),
+            current_user.id,
+            pat_id,
+            now=now(),
+            ip=client_ip(),
+            token_key=token_key(),
         )
     except ValidationError as exc:
         if is_htmx():
             return _render_row(pat_id, message=exc.fields["pat"])
         flash(exc.fields["pat"], "error")
         return redirect(url_for("pats.index"))
-    log.info("PAT revealed: user_id=%s pat_id=%s ip=%s", current_user.id, pat_id, client_ip())
+    log.info(
+        "PAT revealed: user_id=%s pat_id=%s ip=%s", current_user.id, pat_id, client_ip()
+    )
     if is_htmx():
         return no_store(_render_row(pat_id, "revealed", token=token))
     page = render_template("pats/reveal.html", pat=pat, token=token, errors={})
@@ -234,20 +258,31 @@ def revoke(pat_id):
 def change_template(pat_id):
     """Choose another CV template for a PAT (the fix for "CV template not found")."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
-    form = {"template_choice": pat["template_choice"], "template_id": pat["template_id"]}
+    form = {
+        "template_choice": pat["template_choice"],
+        "template_id": pat["template_id"],
+    }
     errors = {}
     if request.method == "POST":
         form = request.form.to_dict()
         try:
             pats.set_template(
-                get_db(), current_user.id, pat_id, form.get("template_choice"), form.get("template_id")
+                get_db(),
+                current_user.id,
+                pat_id,
+                form.get("template_choice"),
+                form.get("template_id"),
             )
         except ValidationError as exc:
             errors = exc.fields
         else:
-            label, _ = pats.template_label(pats.get_listed(get_db(), current_user.id, pat_id))
+            label, _ = pats.template_label(
+                pats.get_listed(get_db(), current_user.id, pat_id)
+            )
             flash(f"“{pat['name']}” now uses: {label}.", "success")
             return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
     context = _form_context(**form)
     context["errors"] = errors
-    return render_template("pats/template.html", pat=pat, **context), 422 if errors else 200
+    return render_template(
+        "pats/template.html", pat=pat, **context
+    ), 422 if errors else 200

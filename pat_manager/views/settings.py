@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-
-import logging
 
 from .. import accounts, ratelimit
 from ..db import get_db
@@ -65,6 +65,12 @@ def change_password():
             ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
         return _page(current_user.timezone, password_errors=exc.fields)
 
-    log.info("password changed: user_id=%s, %s other session(s) ended", current_user.id, ended)
-    flash("Your password is changed. Every other device has been logged out.", "success")
+    log.info(
+        "password changed: user_id=%s, %s other session(s) ended",
+        current_user.id,
+        ended,
+    )
+    flash(
+        "Your password is changed. Every other device has been logged out.", "success"
+    )
     return redirect(url_for("settings.index"))

@@ -50,8 +50,11 @@ def _mark_reviewed(pat_ids) -> None:
 def mark_all_reviewed():
     """The weekly review: mark every active PAT as reviewed now."""
     db = get_db()
-    active = [p["id"] for p in pats.list_for_user(db, current_user.id)
-              if pats.status(p, now()) == pats.ACTIVE]
+    active = [
+        p["id"]
+        for p in pats.list_for_user(db, current_user.id)
+        if pats.status(p, now()) == pats.ACTIVE
+    ]
     _mark_reviewed(active)
     flash(f"Marked {len(active)} PAT(s) as reviewed.", "success")
     return redirect(url_for("usage.index"))
@@ -66,7 +69,10 @@ def mark_reviewed(pat_id):
         rows, _, _ = dashboard.overview(get_db(), current_user, now())
         row = next(r for r in rows if r.pat["id"] == pat_id)
         return page_or_fragment(
-            "usage/index.html", "usage/_row.html", row=row, unused_days=dashboard.UNUSED_DAYS
+            "usage/index.html",
+            "usage/_row.html",
+            row=row,
+            unused_days=dashboard.UNUSED_DAYS,
         )
     flash("Marked as reviewed.", "success")
     return redirect(url_for("usage.index"))
@@ -86,8 +92,15 @@ def pat_log(pat_id):
     flt, errors = _filter_or_errors()
     before = arg_id("before")
     rows, more = usage.events_page(get_db(), pat_id, flt, current_user.timezone, before)
-    context = dict(pat=pat, rows=rows, more=more, flt=flt, errors=errors,
-                   outcomes=usage.OUTCOME_LABELS, labels=usage.OUTCOME_LABELS)
+    context = dict(
+        pat=pat,
+        rows=rows,
+        more=more,
+        flt=flt,
+        errors=errors,
+        outcomes=usage.OUTCOME_LABELS,
+        labels=usage.OUTCOME_LABELS,
+    )
     if before is not None and is_htmx():
         return page_or_fragment("usage/log.html", "usage/_log_rows.html", **context)
     return render_template("usage/log.html", **context), 422 if errors else 200
@@ -105,9 +118,27 @@ def pat_log_csv(pat_id):
 
     def rows(db):
         for e in usage.iter_events(db, pat["id"], flt, tz_name):
-            yield [csv_export.local_time(e["at"], tz), e["outcome"], e["status"], e["method"],
-                   e["path"], e["ip"], e["user_agent"], e["job_url"], e["submission_id"]]
+            yield [
+                csv_export.local_time(e["at"], tz),
+                e["outcome"],
+                e["status"],
+                e["method"],
+                e["path"],
+                e["ip"],
+                e["user_agent"],
+                e["job_url"],
+                e["submission_id"],
+            ]
 
-    header = ["time", "outcome", "status", "method", "path", "ip", "user_agent", "job_url",
-              "submission_id"]
+    header = [
+        "time",
+        "outcome",
+        "status",
+        "method",
+        "path",
+        "ip",
+        "user_agent",
+        "job_url",
+        "submission_id",
+    ]
     return csv_export.response(f"pat-{pat_id}-usage.csv", header, rows)
