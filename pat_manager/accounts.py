@@ -126,7 +126,7 @@ def start_session(db: sqlite_utils.Database, user: User, now, ip: str | None) ->
 def load_session_user(db: sqlite_utils.Database, login_id: str | None) -> User | None:
     """The user for a "user:session" id, if that login has not ended."""
     user_id, _, session_id = (login_id or "").partition(":")
-    if not user_id.isdigit() or not session_id:
+    if not (user_id.isascii() and user_id.isdigit()) or not session_id:
         return None
     row = one(
         db,

@@ -49,4 +49,5 @@ def response(filename: str, header: list[str], rows) -> Response:
 
     result = Response(generate(), mimetype="text/csv")
     result.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    result.headers["Cache-Control"] = "no-store"
     return result

@@ -9,11 +9,12 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from . import cv_templates, pats
-from .accounts import User
-from .clock import to_db
+from .accounts import User, get_user
+from .clock import from_db, to_db
 from .db import transaction
+from .errors import TemplateNotFound
 from .submissions import job_host
-from .usage import USER_AGENT_MAX, add_counts, bucket_of, local_day
+from .usage import USER_AGENT_MAX, add_counts, bucket_of, local_day, owner_timezone
 
 BATCH = 20_000
 DEMO_PATS = [
@@ -79,9 +80,10 @@ OUTCOMES = [
 
 
 def _demo_pats(
-    db, user: User, now, free_tier_limit: int, token_key: bytes
+    db, user: User, now, start, free_tier_limit: int, token_key: bytes
 ) -> list[dict]:
-    """The account's active PATs, topped up with the guide's examples where slots allow."""
+    """The account's active PATs, topped up with the guide's examples where slots
+    allow. PATs made here are dated back to the start of the demo period."""
     if not cv_templates.list_templates(db, user.id):
         cv_templates.create(
             db, user.id, "Technical roles", "Demo CV", now, make_default=True
@@ -111,8 +113,22 @@ def _demo_pats(
             free_tier_limit=free_tier_limit,
             token_key=token_key,
         )
-        active.append(created.pat)
+        with transaction(db):
+            db.conn.execute(
+                "UPDATE pats SET created_at = ?, token_shown_at = ? WHERE id = ?",
+                (to_db(start), to_db(start), created.pat["id"]),
+            )
+        active.append(pats.get_owned(db, user.id, created.pat["id"]))
     return active
+
+
+def _template_for(db, pat: dict, user: User) -> dict | None | bool:
+    """The template a live submission with this PAT would get; False if none would
+    be accepted ("CV template not found")."""
+    try:
+        return pats.resolve_template(db, pat, user)
+    except TemplateNotFound:
+        return False
 
 
 def seed(
@@ -128,151 +144,161 @@ def seed(
     progress=None,
 ) -> dict:
     """Add `events` API requests spread over the last `days` days, with their
-    submissions, rollups and tallies, exactly as live traffic would leave them."""
+    submissions, rollups, tallies and counters, as live traffic would leave them.
+
+    Each batch is one transaction holding its rows and their counts, so an
+    interrupted run leaves consistent data behind.
+    """
     rng = rng or random.Random()
-    demo_pats = _demo_pats(db, user, now, free_tier_limit, token_key)
+    start = now - timedelta(days=days)
+    demo_pats = _demo_pats(db, user, now, start, free_tier_limit, token_key)
     if not demo_pats:
         raise ValueError("the account has no free PAT slot and no active PAT to fill")
-    templates = {t["id"]: t["name"] for t in cv_templates.list_templates(db, user.id)}
-    default_id = db.conn.execute(
-        "SELECT default_template_id FROM users WHERE id = ?", (user.id,)
-    ).fetchone()[0]
-    start = now - timedelta(days=days)
+    user = get_user(db, user.id)
+    templates = {p["id"]: _template_for(db, p, user) for p in demo_pats}
+    born = {p["id"]: from_db(p["created_at"]) for p in demo_pats}
+    # No event before the oldest PAT existed.
+    start = max(start, min(born.values()))
     span = (now - start).total_seconds()
     offsets = sorted(rng.random() * span for _ in range(events))
     outcome_weights = [w for *_, w in OUTCOMES]
     site_weights = [w for _, w in SITES]
     pat_ips = {p["id"]: rng.sample(IPS, k=min(3, len(IPS))) for p in demo_pats}
 
-    rollups, daily, tallies, submissions_per_pat = (
-        Counter(),
-        Counter(),
-        Counter(),
-        Counter(),
-    )
-    last_success: dict[int, tuple[str, str]] = {}
-    done = 0
+    done = submitted = 0
     while done < events:
         chunk = offsets[done : done + BATCH]
-        event_rows, submission_rows = [], []
-        # Ids are assigned under the write lock, so live traffic cannot take them.
-        db.conn.execute("BEGIN IMMEDIATE")
-        next_submission = db.conn.execute(
-            "SELECT COALESCE(MAX(id), 0) FROM submissions"
-        ).fetchone()[0]
-        for offset in chunk:
-            at = start + timedelta(seconds=offset)
-            stamp = to_db(at)
-            pat = rng.choice(demo_pats)
-            outcome, status, method, path, _ = rng.choices(OUTCOMES, outcome_weights)[0]
-            ip = rng.choice(pat_ips[pat["id"]])
-            agent = rng.choice(AGENTS)[:USER_AGENT_MAX]
-            job_url = submission_id = None
-            if outcome == "submission":
-                next_submission += 1
-                submission_id = next_submission
-                job_url = rng.choices(SITES, site_weights)[0][0].format(
-                    n=rng.randrange(10**6, 10**7)
-                )
-                company, title = rng.choice(COMPANIES), rng.choice(TITLES)
-                template_id = {"default": default_id, "custom": pat["template_id"]}.get(
-                    pat["template_choice"]
-                )
-                submission_rows.append(
-                    (
-                        submission_id,
-                        user.id,
-                        pat["id"],
-                        template_id,
-                        templates.get(template_id),
-                        job_url,
-                        job_host(job_url),
-                        title,
-                        company,
-                        None,
-                        stamp,
-                    )
-                )
-                tallies[("host", job_host(job_url))] += 1
-                tallies[("company", company)] += 1
-                submissions_per_pat[pat["id"]] += 1
-            if outcome in ("submission", "ok"):
-                last_success[pat["id"]] = (stamp, ip)
-            event_rows.append(
-                (
-                    pat["id"],
-                    user.id,
-                    stamp,
-                    ip,
-                    agent,
-                    method,
-                    path,
-                    status,
-                    outcome,
-                    job_url,
-                    submission_id,
-                )
+        with transaction(db):
+            submitted += _seed_batch(
+                db,
+                user,
+                start,
+                chunk,
+                demo_pats,
+                born,
+                templates,
+                pat_ips,
+                rng,
+                outcome_weights,
+                site_weights,
             )
-            rollups[(pat["id"], bucket_of(at), outcome)] += 1
-            daily[(pat["id"], local_day(at, user.timezone), outcome)] += 1
-        try:
-            db.conn.executemany(
-                "INSERT INTO submissions (id, user_id, pat_id, template_id, template_name, url,"
-                " job_host, title, company, notes, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                submission_rows,
-            )
-            db.conn.executemany(
-                "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
-                " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                event_rows,
-            )
-        except BaseException:
-            db.conn.execute("ROLLBACK")
-            raise
-        db.conn.execute("COMMIT")
         done += len(chunk)
         if progress:
             progress(len(chunk))
-
-    with transaction(db):
-        add_counts(
-            db,
-            [
-                (pat_id, user.id, bucket, outcome, n)
-                for (pat_id, bucket, outcome), n in rollups.items()
-            ],
-            [
-                (pat_id, user.id, day, outcome, n)
-                for (pat_id, day, outcome), n in daily.items()
-            ],
-        )
-        db.conn.executemany(
-            "INSERT INTO submission_tallies (user_id, kind, value, count) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT DO UPDATE SET count = count + excluded.count",
-            [(user.id, kind, value, n) for (kind, value), n in tallies.items()],
-        )
-        for pat in demo_pats:
-            stamp, ip = last_success.get(pat["id"], (None, None))
-            db.conn.execute(
-                "UPDATE pats SET submission_count = submission_count + ?,"
-                " last_used_at = CASE WHEN ? IS NOT NULL AND (last_used_at IS NULL"
-                "   OR last_used_at < ?) THEN ? ELSE last_used_at END,"
-                " last_used_ip = CASE WHEN ? IS NOT NULL AND (last_used_at IS NULL"
-                "   OR last_used_at < ?) THEN ? ELSE last_used_ip END"
-                " WHERE id = ?",
-                (
-                    submissions_per_pat[pat["id"]],
-                    stamp,
-                    stamp,
-                    stamp,
-                    stamp,
-                    stamp,
-                    ip,
-                    pat["id"],
-                ),
-            )
     return {
         "events": events,
-        "submissions": sum(submissions_per_pat.values()),
+        "submissions": submitted,
         "pats": [p["name"] for p in demo_pats],
     }
+
+
+def _seed_batch(
+    db,
+    user,
+    start,
+    chunk,
+    demo_pats,
+    born,
+    templates,
+    pat_ips,
+    rng,
+    outcome_weights,
+    site_weights,
+) -> int:
+    """Insert one batch of events and everything they count towards; the caller
+    holds the write transaction, so ids and the timezone cannot change under it."""
+    tz_name = owner_timezone(db, user.id)
+    next_submission = db.conn.execute(
+        "SELECT COALESCE(MAX(id), 0) FROM submissions"
+    ).fetchone()[0]
+    event_rows, submission_rows = [], []
+    rollups, daily, tallies = Counter(), Counter(), Counter()
+    per_pat, last_success = Counter(), {}
+    for offset in chunk:
+        at = start + timedelta(seconds=offset)
+        stamp = to_db(at)
+        pat = rng.choice([p for p in demo_pats if born[p["id"]] <= at])
+        outcome, status, method, path, _ = rng.choices(OUTCOMES, outcome_weights)[0]
+        template = templates[pat["id"]]
+        if outcome == "submission" and template is False:
+            outcome, status = "template_not_found", 422
+        ip = rng.choice(pat_ips[pat["id"]])
+        agent = rng.choice(AGENTS)[:USER_AGENT_MAX]
+        job_url = submission_id = None
+        if outcome == "submission":
+            next_submission += 1
+            submission_id = next_submission
+            site = rng.choices(SITES, site_weights)[0][0]
+            job_url = site.format(n=rng.randrange(10**6, 10**7))
+            company, title = rng.choice(COMPANIES), rng.choice(TITLES)
+            submission_rows.append(
+                (
+                    submission_id,
+                    user.id,
+                    pat["id"],
+                    template["id"] if template else None,
+                    template["name"] if template else None,
+                    job_url,
+                    job_host(job_url),
+                    title,
+                    company,
+                    None,
+                    stamp,
+                )
+            )
+            tallies[("host", job_host(job_url))] += 1
+            tallies[("company", company)] += 1
+            per_pat[pat["id"]] += 1
+        if outcome in ("submission", "ok"):
+            last_success[pat["id"]] = (stamp, ip)
+        event_rows.append(
+            (
+                pat["id"],
+                user.id,
+                stamp,
+                ip,
+                agent,
+                method,
+                path,
+                status,
+                outcome,
+                job_url,
+                submission_id,
+            )
+        )
+        rollups[(pat["id"], bucket_of(at), outcome)] += 1
+        daily[(pat["id"], local_day(at, tz_name), outcome)] += 1
+
+    db.conn.executemany(
+        "INSERT INTO submissions (id, user_id, pat_id, template_id, template_name, url,"
+        " job_host, title, company, notes, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        submission_rows,
+    )
+    db.conn.executemany(
+        "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
+        " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        event_rows,
+    )
+    add_counts(
+        db,
+        [(pid, user.id, bucket, oc, n) for (pid, bucket, oc), n in rollups.items()],
+        [(pid, user.id, day, oc, n) for (pid, day, oc), n in daily.items()],
+    )
+    db.conn.executemany(
+        "INSERT INTO submission_tallies (user_id, kind, value, count) VALUES (?, ?, ?, ?)"
+        " ON CONFLICT DO UPDATE SET count = count + excluded.count",
+        [(user.id, kind, value, n) for (kind, value), n in tallies.items()],
+    )
+    for pat in demo_pats:
+        stamp, ip = last_success.get(pat["id"], (None, None))
+        db.conn.execute(
+            "UPDATE pats SET submission_count = submission_count + ? WHERE id = ?",
+            (per_pat[pat["id"]], pat["id"]),
+        )
+        if stamp is not None:
+            db.conn.execute(
+                "UPDATE pats SET last_used_at = ?, last_used_ip = ? WHERE id = ?"
+                " AND (last_used_at IS NULL OR last_used_at < ?)",
+                (stamp, ip, pat["id"], stamp),
+            )
+    return len(submission_rows)

@@ -181,6 +181,14 @@ CREATE TABLE rate_limits (
 """
 
 
+_0004_usage_filters = """
+-- The per-PAT usage log filters by date and by outcome; these keep a filtered
+-- page as quick as an unfiltered one on a long history.
+CREATE INDEX usage_events_pat_at ON usage_events(pat_id, at);
+CREATE INDEX usage_events_pat_outcome ON usage_events(pat_id, outcome, id);
+"""
+
+
 def _0002_backfill(db: sqlite_utils.Database) -> None:
     """Give existing submissions their job host, tallies and rollup counts."""
     from .usage import backfill_submissions
@@ -202,6 +210,7 @@ MIGRATIONS: list[tuple[int, str, str, object]] = [
         _0002_backfill,
     ),
     (3, "rate-limit counters", _0003_rate_limits, None),
+    (4, "indexes for usage log filters", _0004_usage_filters, None),
 ]
 
 LATEST = MIGRATIONS[-1][0]

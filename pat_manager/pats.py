@@ -236,13 +236,18 @@ def set_template(
     pat_id,
     template_choice: str | None,
     template_id,
+    now: datetime,
 ) -> dict:
     """Change which template the PAT's future submissions use; the token stays.
 
     :raise NotFound: not this user's PAT.
     :raise ValidationError: a bad choice, or the PAT no longer works.
     """
-    get_owned(db, user_id, pat_id)
+    pat = get_owned(db, user_id, pat_id)
+    if status(pat, now) == EXPIRED:
+        raise ValidationError(
+            {"template": "This PAT has expired; create a new PAT instead."}
+        )
     choice, chosen = _resolve_template_choice(db, user_id, template_choice, template_id)
     with transaction(db):
         if chosen is not None and not one(

@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .accounts import load_session_user
 from .db import get_db
 from .errors import NotFound
+from .tokens import redact
 from .web import is_htmx
 
 log = logging.getLogger(__name__)
@@ -143,7 +144,7 @@ def init_app(app) -> None:
     def _unexpected(error):
         if isinstance(error, HTTPException):
             return _http_error(error)
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         return _error_response(
             500,
             "Something went wrong",

@@ -5,10 +5,27 @@ from __future__ import annotations
 import logging
 
 from gunicorn.app.base import BaseApplication
+from gunicorn.glogging import Logger
 
 from .db import connect
+from .tokens import redact
 
 log = logging.getLogger(__name__)
+
+
+class RedactingLogger(Logger):
+    """gunicorn's logger, with token-shaped strings blanked out of access lines.
+
+    The access format already leaves out query strings and the Basic-auth user;
+    this catches a token pasted into a URL path too.
+    """
+
+    def atoms(self, resp, req, environ, request_time):
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {
+            key: redact(value) if isinstance(value, str) else value
+            for key, value in atoms.items()
+        }
 
 
 class _Gunicorn(BaseApplication):
@@ -67,6 +84,7 @@ def gunicorn_options(host: str, port: int, workers: int, database: str) -> dict:
         # every instance; we have no use for it.
         "control_socket_disable": True,
         "on_exit": checkpoint_on_exit(database),
+        "logger_class": RedactingLogger,
     }
 
 

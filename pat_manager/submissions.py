@@ -10,8 +10,8 @@ import sqlite_utils
 
 from .clock import end_of_day, to_db, zone
 from .db import one, transaction
-from .errors import ValidationError
-from .text import clean_block, clean_line
+from .errors import TemplateNotFound, ValidationError
+from .text import clean_block, clean_line, parse_day, parse_id
 
 URL_MAX = 2048
 TEXT_MAX = 300
@@ -97,9 +97,19 @@ def create(
     fields: dict,
     now: datetime,
 ) -> dict:
-    """Store a submission and bump the site and company tallies, in one transaction."""
+    """Store a submission and bump the site and company tallies, in one transaction.
+
+    :raise TemplateNotFound: the template was deleted since it was resolved.
+    """
     host = job_host(fields["url"])
     with transaction(db):
+        if (
+            template is not None
+            and not db.conn.execute(
+                "SELECT 1 FROM cv_templates WHERE id = ?", (template["id"],)
+            ).fetchone()
+        ):
+            raise TemplateNotFound()
         cursor = db.conn.execute(
             "INSERT INTO submissions (user_id, pat_id, template_id, template_name, url,"
             " job_host, title, company, notes, created_at)"
@@ -151,17 +161,19 @@ def parse_filter(args) -> HistoryFilter:
     """
     errors, values = {}, {}
     for key, label in (("from", "start"), ("to", "end")):
-        raw = (args.get(key) or "").strip()
         try:
-            values[label] = date.fromisoformat(raw) if raw else None
-        except ValueError:
-            errors[key] = f"Enter the {key} date as YYYY-MM-DD."
+            values[label] = parse_day(args.get(key), key)
+        except ValueError as exc:
+            errors[key] = str(exc)
     pat_raw = (args.get("pat") or "").strip()
-    if pat_raw and not pat_raw.isdigit():
+    pat_id = parse_id(pat_raw)
+    if pat_raw and pat_id is None:
         errors["pat"] = "Choose a PAT from the list."
     template = (args.get("template") or "").strip() or None
-    if template and template != "none" and not template.isdigit():
-        errors["template"] = "Choose a template from the list."
+    if template and template != "none":
+        template = str(parse_id(template) or "")
+        if not template:
+            errors["template"] = "Choose a template from the list."
     if (
         not errors
         and values["start"]
@@ -172,7 +184,7 @@ def parse_filter(args) -> HistoryFilter:
     if errors:
         raise ValidationError(errors)
     return HistoryFilter(
-        pat_id=int(pat_raw) if pat_raw else None,
+        pat_id=pat_id,
         template=template,
         start=values["start"],
         end=values["end"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import unicodedata
+from datetime import date
 
 MAX_ID = 2**63 - 1
 # Invisible characters that would let two names look identical.
@@ -11,12 +12,35 @@ _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
 _BIDI_CONTROLS = set("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
+MIN_YEAR, MAX_YEAR = 1970, 2200
+
+
 def parse_id(value) -> int | None:
     """A row id from a form or query value, or None when it is not a valid one."""
     text = str(value or "").strip()
-    if not text.isdigit() or not 0 < int(text) <= MAX_ID:
+    # isascii: str.isdigit also accepts digits such as "²" that int() refuses.
+    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
         return None
     return int(text)
+
+
+def parse_day(value, label: str):
+    """A YYYY-MM-DD date within sensible years, None when empty.
+
+    :raise ValueError: malformed or out of range, with a message naming `label`.
+    """
+    text = str(value or "").strip()
+    if not text:
+        return None
+    try:
+        if len(text) != 10:
+            raise ValueError
+        day = date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"Enter the {label} date as YYYY-MM-DD.") from None
+    if not MIN_YEAR <= day.year <= MAX_YEAR:
+        raise ValueError(f"Choose a {label} date between {MIN_YEAR} and {MAX_YEAR}.")
+    return day
 
 
 def _bad_char(text: str, allowed: str = "") -> str | None:

@@ -96,6 +96,14 @@ def secret_matches(token_key: bytes, parsed: ParsedToken, seed: str) -> bool:
     )
 
 
+_ANYWHERE = re.compile(rf"{PREFIX}[0-9A-Za-z]{{{TOKEN_LEN - len(PREFIX) - 8},}}")
+
+
+def redact(text: str) -> str:
+    """Text with anything token-shaped blanked out, for log lines."""
+    return _ANYWHERE.sub(PREFIX + "[redacted]", text)
+
+
 def display_hint(public_id: str) -> str:
     """What the UI shows of a hidden token: enough to tell tokens apart."""
     return f"{PREFIX}{public_id[:6]}…"

@@ -12,6 +12,8 @@ import sqlite_utils
 from .clock import UTC, end_of_day, to_db, zone
 from .db import one, transaction
 from .errors import ValidationError
+from .text import parse_day
+from .tokens import redact
 
 SLOT_SECONDS = 15 * 60
 USER_AGENT_MAX = 200
@@ -108,16 +110,18 @@ def record(
     path: str,
     status: int,
     outcome: str,
-    tz_name: str | None,
     job_url: str | None = None,
     submission_id: int | None = None,
 ) -> None:
     """Log one request made with a PAT, bump its rollups, and on success its last use.
 
-    `tz_name` is the owner's timezone, which decides the day the request counts in.
+    The owner's timezone decides the day the request counts in; it is read under
+    the write lock, so a timezone change (which recounts the days) cannot slip in
+    between and leave this request counted on a day of the old timezone.
     """
     stamp = to_db(at)
     with transaction(db):
+        tz_name = owner_timezone(db, pat["user_id"])
         db.conn.execute(
             "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
             " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
@@ -128,7 +132,7 @@ def record(
                 ip,
                 (user_agent or "")[:USER_AGENT_MAX] or None,
                 method,
-                path[:500],
+                redact(path)[:500],
                 status,
                 outcome,
                 job_url,
@@ -195,14 +199,10 @@ class LogFilter:
 
 
 def _parse_day(value: str | None, label: str) -> date | None:
-    if not value or not value.strip():
-        return None
     try:
-        return date.fromisoformat(value.strip())
-    except ValueError:
-        raise ValidationError(
-            {label: f"Enter the {label} date as YYYY-MM-DD."}
-        ) from None
+        return parse_day(value, label)
+    except ValueError as exc:
+        raise ValidationError({label: str(exc)}) from None
 
 
 def parse_filter(args) -> LogFilter:

@@ -3,6 +3,7 @@ rendering, owner-only lookups, the clock and the client address."""
 
 from __future__ import annotations
 
+import ipaddress
 from datetime import datetime
 
 from flask import abort, current_app, make_response, render_template, request
@@ -32,6 +33,11 @@ class IdConverter(BaseConverter):
 def arg_id(name: str) -> int | None:
     """An id from the query string, or None when absent or not a valid id."""
     return parse_id(request.args.get(name))
+
+
+def filter_args(keys) -> dict:
+    """The named query arguments that are present, for rebuilding a filter URL."""
+    return {key: value for key in keys if (value := request.args.get(key))}
 
 
 def is_htmx() -> bool:
@@ -81,7 +87,12 @@ def token_key() -> bytes:
 
 
 def client_ip() -> str | None:
-    return request.remote_addr
+    """The client's address, normalised; None when it is not an IP address
+    (possible only when a trusted proxy forwards junk in X-Forwarded-For)."""
+    try:
+        return str(ipaddress.ip_address((request.remote_addr or "").strip()))
+    except ValueError:
+        return None
 
 
 def too_many(decision, message: str):

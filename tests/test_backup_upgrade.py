@@ -114,6 +114,7 @@ FILL = {
     3: [
         "INSERT INTO rate_limits (key, window_start, count) VALUES ('login-ip:1', 1769904000, 2)",
     ],
+    4: [],
 }
 
 

@@ -191,6 +191,8 @@ def test_tokens_stay_out_of_logs_database_and_errors_with_debug_logging(tmp_path
                 {"headers": {"Authorization": f"Bearer {token[:-1]}X"}},
             ),
             ("get", f"/nope?t={token}", {}),
+            ("get", f"/api/v1/token/{token}", {"headers": auth}),
+            ("get", "/api/v1/token", {"auth": (token, "")}),
             ("get", f"/pats/?token={shaped}", {}),
         ]:
             response = getattr(web if path.startswith("/pats") else requests, method)(

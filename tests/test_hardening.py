@@ -286,3 +286,194 @@ def test_preflight_has_no_body_type(app):
         "/api/v1/token", headers={"Origin": "chrome-extension://abc"}
     )
     assert response.status_code == 204 and "Content-Type" not in response.headers
+
+
+# Second round: usage, filters, logs.
+
+
+def test_usage_day_follows_the_timezone_at_write_time(user_web, app, db, clock):
+    """The timezone is read under the write lock, not from the request's user."""
+    from datetime import UTC, datetime
+
+    from pat_manager import usage
+
+    _, token = user_web.new_token()
+    pat = db.execute("SELECT id, user_id FROM pats").fetchone()
+    db.execute("UPDATE users SET timezone = 'Pacific/Kiritimati'")  # UTC+14
+    usage.record(
+        db,
+        pat={"id": pat[0], "user_id": pat[1]},
+        at=datetime(2026, 3, 2, 12, tzinfo=UTC),
+        ip=None,
+        user_agent=None,
+        method="GET",
+        path="/api/v1/token",
+        status=200,
+        outcome="ok",
+    )
+    assert db.execute("SELECT day FROM usage_daily").fetchone()[0] == "2026-03-03"
+
+
+def test_submission_racing_a_template_delete_is_template_not_found(user_web, db, clock):
+    import pytest
+
+    from pat_manager import submissions
+    from pat_manager.errors import TemplateNotFound
+
+    template = {"id": 999_999, "name": "Gone"}
+    with pytest.raises(TemplateNotFound):
+        submissions.create(
+            db,
+            user_id=1,
+            pat_id=None,
+            template=template,
+            fields={
+                "url": "https://x.example",
+                "title": None,
+                "company": None,
+                "notes": None,
+            },
+            now=clock.now(),
+        )
+    assert db.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 0
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "before=²",
+        "pat=²",
+        "template=²",
+        "pat=99999999999999999999999",
+        "template=99999999999999999999999",
+        "to=9999-12-31",
+        "from=0001-01-01",
+        "from=2026-3-1",
+    ],
+)
+def test_odd_history_filters_never_500(user_web, query):
+    assert user_web.get(f"/history/?{query}").status_code in (200, 422)
+    export = user_web.get(f"/history/export.csv?{query}")
+    assert export.status_code in (200, 302)
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["before=²", "to=9999-12-31", "from=0001-01-01", "from=bad&pat_id=2&_method=POST"],
+)
+def test_odd_usage_filters_never_500(user_web, query):
+    user_web.post("/settings/", {"timezone": "Asia/Tokyo"})
+    pat_id, _ = user_web.new_token()
+    assert user_web.get(f"/pats/{pat_id}/usage?{query}").status_code in (200, 422)
+    assert user_web.get(f"/pats/{pat_id}/usage.csv?{query}").status_code in (200, 302)
+
+
+def test_superscript_ids_in_forms(user_web):
+    assert user_web.post("/templates/default", {"template_id": "²"}).status_code == 404
+    assert (
+        user_web.create_pat(
+            "Sup", template_choice="custom", template_id="²"
+        ).status_code
+        == 422
+    )
+
+
+def test_load_more_with_a_bad_filter_is_an_error_fragment(user_web):
+    pat_id, _ = user_web.new_token()
+    response = user_web.get(f"/pats/{pat_id}/usage?before=5&from=junk", htmx=True)
+    assert response.status_code == 422 and "<html" not in response.get_data(
+        as_text=True
+    )
+
+
+def test_csv_exports_are_not_cached(user_web):
+    pat_id, _ = user_web.new_token()
+    for url in ["/history/export.csv", f"/pats/{pat_id}/usage.csv"]:
+        assert user_web.get(url).headers["Cache-Control"] == "no-store"
+
+
+def test_wrong_api_address_with_a_genuine_token_is_logged(user_web, app, db):
+    _, token = user_web.new_token()
+    api = app.test_client()
+    api.post("/api/v1/token", headers=bearer(token))
+    api.get("/api/v1/nothing", headers=bearer(token))
+    rows = db.execute(
+        "SELECT method, path, status, outcome FROM usage_events ORDER BY id"
+    ).fetchall()
+    assert rows == [
+        ("POST", "/api/v1/token", 405, "method_not_allowed"),
+        ("GET", "/api/v1/nothing", 404, "not_found"),
+    ]
+
+
+def test_junk_forwarded_addresses_are_not_stored(make_app):
+    app = make_app(TRUSTED_PROXIES=1)
+    web = Web(app.test_client())
+    web.register()
+    web.create_template()
+    _, token = web.new_token()
+    app.test_client().get(
+        "/api/v1/token",
+        headers={**bearer(token), "X-Forwarded-For": "=cmd|x" + "A" * 7000},
+    )
+    from pat_manager.db import connect
+
+    assert (
+        connect(app.config["DATABASE"])
+        .execute("SELECT ip FROM usage_events")
+        .fetchone()[0]
+        is None
+    )
+
+
+def test_token_shapes_are_redacted_from_log_text():
+    from pat_manager import tokens
+
+    token = tokens.assemble(
+        tokens.derive_token_key("k" * 40), "AAAAAAAAAAAA", "00" * 32
+    )
+    line = f'127.0.0.1 "GET /api/v1/token/{token} HTTP/1.1" 404'
+    assert token not in tokens.redact(line) and "cvf_[redacted]" in tokens.redact(line)
+
+
+def test_seed_demo_respects_broken_templates_and_creation_times(
+    user_web, app, db, clock
+):
+    from pat_manager import demo
+    from pat_manager.accounts import get_user
+    from pat_manager.tokens import derive_token_key
+
+    user_web.post(
+        "/templates/default", {"template_id": ""}
+    )  # "default" PATs are now broken
+    user = get_user(db, 1)
+    result = demo.seed(
+        db,
+        user,
+        events=2000,
+        days=10,
+        now=clock.now(),
+        free_tier_limit=3,
+        token_key=derive_token_key("x" * 40),
+    )
+    broken = db.execute(
+        "SELECT id FROM pats WHERE template_choice = 'default'"
+    ).fetchall()
+    assert broken
+    for (pat_id,) in broken:
+        assert (
+            db.execute(
+                "SELECT COUNT(*) FROM submissions WHERE pat_id = ?", (pat_id,)
+            ).fetchone()[0]
+            == 0
+        )
+    early = db.execute(
+        "SELECT COUNT(*) FROM usage_events e JOIN pats p ON p.id = e.pat_id"
+        " WHERE e.at < p.created_at"
+    ).fetchone()[0]
+    assert early == 0
+    assert db.execute("SELECT SUM(count) FROM usage_daily").fetchone()[0] == 2000
+    assert (
+        db.execute("SELECT SUM(submission_count) FROM pats").fetchone()[0]
+        == result["submissions"]
+    )

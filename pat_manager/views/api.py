@@ -114,10 +114,6 @@ def _record_usage(response) -> None:
                 usage.record_unknown(get_db(), at=at, ip=ip, user_agent=agent)
             return
         submission = g.get("submission")
-        user = g.get("pat_user")
-        tz_name = (
-            user.timezone if user else usage.owner_timezone(get_db(), pat["user_id"])
-        )
         usage.record(
             get_db(),
             pat=pat,
@@ -128,7 +124,6 @@ def _record_usage(response) -> None:
             path=request.path,
             status=response.status_code,
             outcome=_outcome(response),
-            tz_name=tz_name,
             job_url=submission["url"] if submission else None,
             submission_id=submission["id"] if submission else None,
         )
@@ -136,6 +131,31 @@ def _record_usage(response) -> None:
         log.exception(
             "could not record API usage for %s %s", request.method, request.path
         )
+
+
+@bp.after_app_request
+def _record_unrouted(response):
+    """Log requests under /api/v1 that matched no route (wrong path or method).
+
+    The blueprint's own hooks never run for them, yet a PAT that calls a wrong
+    address is part of its usage record too.
+    """
+    if (
+        request.url_rule is None
+        and request.path.startswith(bp.url_prefix + "/")
+        and request.method != "OPTIONS"
+        and "Authorization" in request.headers
+    ):
+        try:
+            result = pats.authenticate_token(
+                get_db(), _bearer_token(), token_key(), now()
+            )
+            g.usage_pat = result.pat
+        except Exception:
+            log.exception("could not check the token of an unrouted API request")
+            return response
+        _record_usage(response)
+    return response
 
 
 @bp.after_request
@@ -240,14 +260,18 @@ def create_submission():
     except TemplateNotFound:
         return error(422, "template_not_found", TemplateNotFound.message)
 
-    row = submissions.create(
-        db,
-        user_id=user.id,
-        pat_id=pat["id"],
-        template=template,
-        fields=fields,
-        now=now(),
-    )
+    try:
+        row = submissions.create(
+            db,
+            user_id=user.id,
+            pat_id=pat["id"],
+            template=template,
+            fields=fields,
+            now=now(),
+        )
+    except TemplateNotFound:
+        # Deleted between resolving it and storing the submission.
+        return error(422, "template_not_found", TemplateNotFound.message)
     g.submission = row
     response = jsonify(
         id=row["id"],

@@ -9,7 +9,7 @@ from .. import csv_export, cv_templates, pats, submissions
 from ..clock import zone
 from ..db import get_db
 from ..errors import ValidationError
-from ..web import arg_id
+from ..web import arg_id, filter_args
 
 bp = Blueprint("history", __name__, url_prefix="/history")
 
@@ -56,7 +56,9 @@ def export():
     """Exactly the filtered submissions, as CSV."""
     flt, errors = _filter()
     if errors:
-        return redirect(url_for("history.index", **request.args))
+        return redirect(
+            url_for("history.index", **filter_args(("pat", "template", "from", "to")))
+        )
     user_id, tz_name = current_user.id, current_user.timezone
     tz = zone(tz_name)
 

@@ -272,6 +272,7 @@ def change_template(pat_id):
                 pat_id,
                 form.get("template_choice"),
                 form.get("template_id"),
+                now(),
             )
         except ValidationError as exc:
             errors = exc.fields

@@ -9,7 +9,7 @@ from .. import charts, csv_export, dashboard, pats, usage
 from ..clock import to_db, zone
 from ..db import get_db, transaction
 from ..errors import ValidationError
-from ..web import arg_id, is_htmx, now, owned, page_or_fragment
+from ..web import arg_id, filter_args, is_htmx, now, owned, page_or_fragment
 
 bp = Blueprint("usage", __name__)
 
@@ -91,6 +91,9 @@ def pat_log(pat_id):
     pat = owned(pats.get_listed, current_user.id, pat_id)
     flt, errors = _filter_or_errors()
     before = arg_id("before")
+    if errors and is_htmx():
+        message = " ".join(errors.values())
+        return render_template("errors/_message.html", message=message), 422
     rows, more = usage.events_page(get_db(), pat_id, flt, current_user.timezone, before)
     context = dict(
         pat=pat,
@@ -112,7 +115,8 @@ def pat_log_csv(pat_id):
     pat = owned(pats.get_owned, current_user.id, pat_id)
     flt, errors = _filter_or_errors()
     if errors:
-        return redirect(url_for("usage.pat_log", pat_id=pat_id, **request.args))
+        args = filter_args(("from", "to", "outcome", "ip"))
+        return redirect(url_for("usage.pat_log", pat_id=pat_id, **args))
     tz_name = current_user.timezone
     tz = zone(tz_name)
 
