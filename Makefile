@@ -33,8 +33,10 @@ lint: install-test
 	$(BIN)/ruff format pat_manager tests bench
 	$(BIN)/ruff check --fix pat_manager tests bench
 
-bench: install
-	$(BIN)/python bench/usage_pages.py
+# wrk comes from Debian's packages; the benchmarks need the test helpers too.
+bench: install-test
+	command -v wrk >/dev/null || (apt-get update && apt-get install -y wrk)
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

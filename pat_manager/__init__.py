@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 from pathlib import Path
 
 from flask import Flask
@@ -11,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from .clock import SystemClock
-from .db import close_db, connect
+from .db import close, connect, release_db
 from .migrations import migrate
 from .tokens import derive_token_key
 from .web import IdConverter
@@ -83,12 +84,13 @@ def create_app(test_config: dict | None = None) -> Flask:
     try:
         migrate(db, app.config["CLOCK"])
     finally:
-        db.close()
-    app.teardown_appcontext(close_db)
+        close(db)
+    app.extensions["pat_manager.connections"] = threading.local()
+    app.teardown_appcontext(release_db)
 
     from . import security, templating
     from .cli import register_commands
-    from .views import api, auth, cv_templates, history, pats, settings, usage
+    from .views import api, auth, cv_templates, health, history, pats, settings, usage
 
     security.init_app(app)
     templating.init_app(app)
@@ -100,6 +102,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         usage.bp,
         settings.bp,
         api.bp,
+        health.bp,
     ):
         app.register_blueprint(blueprint)
     register_commands(app)

@@ -30,7 +30,9 @@ def to_db(moment: datetime) -> str:
 def from_db(text: str | None) -> datetime | None:
     if text is None:
         return None
-    return datetime.strptime(text, _DB_FORMAT).replace(tzinfo=UTC)
+    # fromisoformat reads the stored form (with its "Z") many times faster than
+    # strptime, and this runs on every API request.
+    return datetime.fromisoformat(text)
 
 
 def to_api(moment: datetime | None) -> str | None:

@@ -8,7 +8,7 @@ import io
 from flask import Response, current_app
 
 from .clock import from_db
-from .db import connect
+from .db import close, connect
 
 
 def _cell(value):
@@ -45,7 +45,7 @@ def response(filename: str, header: list[str], rows) -> Response:
                 writer.writerow([_cell(v) for v in row])
                 yield buffer.getvalue()
         finally:
-            db.close()
+            close(db)
 
     result = Response(generate(), mimetype="text/csv")
     result.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -399,14 +399,25 @@ def authenticate_token(
     parsed = tokens.parse(raw or "")
     if parsed is None:
         return AuthResult()
-    pat = one(db, "SELECT * FROM pats WHERE public_id = ?", (parsed.public_id,))
-    if pat is None or not tokens.secret_matches(token_key, parsed, pat["secret_seed"]):
+    # One query for the PAT and its owner: this runs on every API request.
+    cursor = db.conn.execute(
+        "SELECT p.*, u.* FROM pats p JOIN users u ON u.id = p.user_id"
+        " WHERE p.public_id = ?",
+        (parsed.public_id,),
+    )
+    row = cursor.fetchone()
+    if row is None:
+        return AuthResult()
+    names = [d[0] for d in cursor.description]
+    split = names.index("email") - 1  # the users columns start at users.id
+    pat = dict(zip(names[:split], row[:split], strict=True))
+    if not tokens.secret_matches(token_key, parsed, pat["secret_seed"]):
         return AuthResult()
     state = status(pat, now)
     if state != ACTIVE:
         return AuthResult(pat=pat, reason=state)
-    row = one(db, "SELECT * FROM users WHERE id = ?", (pat["user_id"],))
-    return AuthResult(pat=pat, user=User(row))
+    user = dict(zip(names[split:], row[split:], strict=True))
+    return AuthResult(pat=pat, user=User(user))
 
 
 def resolve_template(db: sqlite_utils.Database, pat: dict, user: User) -> dict | None:

@@ -62,21 +62,26 @@ def check(db: sqlite_utils.Database, limit: Limit, subject, now: datetime) -> De
     return Decision(True)
 
 
-def hit(db: sqlite_utils.Database, limit: Limit, subject, now: datetime) -> Decision:
-    """Count one event for `subject`; refused once the window's count passes the limit."""
+def count(db: sqlite_utils.Database, limit: Limit, subject, now: datetime) -> Decision:
+    """Count one event for `subject` inside the caller's write transaction."""
     start, remaining = _window(limit, now)
-    with transaction(db):
-        count = db.conn.execute(
-            "INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)"
-            " ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1"
-            " RETURNING count",
-            (_key(limit, subject), start),
-        ).fetchone()[0]
-        if count == 1 and random.random() < 0.02:
-            # Now and then, drop windows that ended, so the table stays small.
-            db.conn.execute(
-                "DELETE FROM rate_limits WHERE window_start < ?", (start - 24 * 3600,)
-            )
-    if count > limit.max:
+    total = db.conn.execute(
+        "INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)"
+        " ON CONFLICT (key, window_start) DO UPDATE SET count = count + 1"
+        " RETURNING count",
+        (_key(limit, subject), start),
+    ).fetchone()[0]
+    if total == 1 and random.random() < 0.02:
+        # Now and then, drop windows that ended, so the table stays small.
+        db.conn.execute(
+            "DELETE FROM rate_limits WHERE window_start < ?", (start - 24 * 3600,)
+        )
+    if total > limit.max:
         return Decision(False, max(1, remaining))
     return Decision(True)
+
+
+def hit(db: sqlite_utils.Database, limit: Limit, subject, now: datetime) -> Decision:
+    """Count one event for `subject`; refused once the window's count passes the limit."""
+    with transaction(db):
+        return count(db, limit, subject, now)

@@ -7,7 +7,7 @@ import logging
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
-from .db import connect
+from .db import close, connect
 from .tokens import redact
 
 log = logging.getLogger(__name__)
@@ -61,7 +61,7 @@ def checkpoint_on_exit(database: str):
         except Exception:
             log.exception("shutdown: WAL checkpoint failed")
         finally:
-            db.close()
+            close(db)
 
     return on_exit
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from urllib.parse import urlsplit
@@ -101,40 +102,61 @@ def create(
 
     :raise TemplateNotFound: the template was deleted since it was resolved.
     """
-    host = job_host(fields["url"])
     with transaction(db):
-        if (
-            template is not None
-            and not db.conn.execute(
-                "SELECT 1 FROM cv_templates WHERE id = ?", (template["id"],)
-            ).fetchone()
-        ):
-            raise TemplateNotFound()
+        return insert(
+            db,
+            user_id=user_id,
+            pat_id=pat_id,
+            template=template,
+            fields=fields,
+            now=now,
+        )
+
+
+def insert(
+    db: sqlite_utils.Database,
+    *,
+    user_id: int,
+    pat_id: int,
+    template: dict | None,
+    fields: dict,
+    now: datetime,
+) -> dict:
+    """`create`'s work inside the caller's write transaction; returns the row.
+
+    :raise TemplateNotFound: the template was deleted since it was resolved.
+    """
+    row = {
+        "user_id": user_id,
+        "pat_id": pat_id,
+        "template_id": template["id"] if template else None,
+        "template_name": template["name"] if template else None,
+        "url": fields["url"],
+        "job_host": job_host(fields["url"]),
+        "title": fields["title"],
+        "company": fields["company"],
+        "notes": fields["notes"],
+        "created_at": to_db(now),
+    }
+    try:
         cursor = db.conn.execute(
             "INSERT INTO submissions (user_id, pat_id, template_id, template_name, url,"
-            " job_host, title, company, notes, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                user_id,
-                pat_id,
-                template["id"] if template else None,
-                template["name"] if template else None,
-                fields["url"],
-                host,
-                fields["title"],
-                fields["company"],
-                fields["notes"],
-                to_db(now),
-            ),
+            " job_host, title, company, notes, created_at) VALUES (:user_id, :pat_id,"
+            " :template_id, :template_name, :url, :job_host, :title, :company, :notes,"
+            " :created_at)",
+            row,
         )
-        for kind, value in (("host", host), ("company", fields["company"])):
-            if value:
-                db.conn.execute(
-                    "INSERT INTO submission_tallies (user_id, kind, value, count)"
-                    " VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
-                    (user_id, kind, value),
-                )
-    return one(db, "SELECT * FROM submissions WHERE id = ?", (cursor.lastrowid,))
+    except sqlite3.IntegrityError:
+        # The one reference that can fail is the template, deleted meanwhile.
+        raise TemplateNotFound() from None
+    for kind, value in (("host", row["job_host"]), ("company", row["company"])):
+        if value:
+            db.conn.execute(
+                "INSERT INTO submission_tallies (user_id, kind, value, count)"
+                " VALUES (?, ?, ?, 1) ON CONFLICT DO UPDATE SET count = count + 1",
+                (user_id, kind, value),
+            )
+    return {"id": cursor.lastrowid, **row}
 
 
 @dataclass(frozen=True)

@@ -99,7 +99,7 @@ def is_failure(outcome: str) -> bool:
     return outcome not in SUCCESS_OUTCOMES
 
 
-def record(
+def record_within(
     db: sqlite_utils.Database,
     *,
     pat: dict,
@@ -115,41 +115,47 @@ def record(
 ) -> None:
     """Log one request made with a PAT, bump its rollups, and on success its last use.
 
-    The owner's timezone decides the day the request counts in; it is read under
-    the write lock, so a timezone change (which recounts the days) cannot slip in
-    between and leave this request counted on a day of the old timezone.
+    The caller holds a write transaction (so a submission and its usage record can
+    commit together). The owner's timezone decides the day the request counts in;
+    read under the write lock, a timezone change (which recounts the days) cannot
+    slip in between and leave this request on a day of the old timezone.
     """
     stamp = to_db(at)
-    with transaction(db):
-        tz_name = owner_timezone(db, pat["user_id"])
+    tz_name = owner_timezone(db, pat["user_id"])
+    db.conn.execute(
+        "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
+        " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        (
+            pat["id"],
+            pat["user_id"],
+            stamp,
+            ip,
+            (user_agent or "")[:USER_AGENT_MAX] or None,
+            method,
+            redact(path)[:500],
+            status,
+            outcome,
+            job_url,
+            submission_id,
+        ),
+    )
+    add_counts(
+        db,
+        [(pat["id"], pat["user_id"], bucket_of(at), outcome, 1)],
+        [(pat["id"], pat["user_id"], local_day(at, tz_name), outcome, 1)],
+    )
+    if not is_failure(outcome):
         db.conn.execute(
-            "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
-            " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-            (
-                pat["id"],
-                pat["user_id"],
-                stamp,
-                ip,
-                (user_agent or "")[:USER_AGENT_MAX] or None,
-                method,
-                redact(path)[:500],
-                status,
-                outcome,
-                job_url,
-                submission_id,
-            ),
+            "UPDATE pats SET last_used_at = ?, last_used_ip = ?,"
+            " submission_count = submission_count + ? WHERE id = ?",
+            (stamp, ip, int(outcome == "submission"), pat["id"]),
         )
-        add_counts(
-            db,
-            [(pat["id"], pat["user_id"], bucket_of(at), outcome, 1)],
-            [(pat["id"], pat["user_id"], local_day(at, tz_name), outcome, 1)],
-        )
-        if not is_failure(outcome):
-            db.conn.execute(
-                "UPDATE pats SET last_used_at = ?, last_used_ip = ?,"
-                " submission_count = submission_count + ? WHERE id = ?",
-                (stamp, ip, int(outcome == "submission"), pat["id"]),
-            )
+
+
+def record(db: sqlite_utils.Database, **event) -> None:
+    """`record_within` in a write transaction of its own."""
+    with transaction(db):
+        record_within(db, **event)
 
 
 def record_unknown(

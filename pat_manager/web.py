@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ipaddress
 from datetime import datetime
+from functools import lru_cache
 
 from flask import abort, current_app, make_response, render_template, request
 from werkzeug.routing import BaseConverter
@@ -89,8 +90,13 @@ def token_key() -> bytes:
 def client_ip() -> str | None:
     """The client's address, normalised; None when it is not an IP address
     (possible only when a trusted proxy forwards junk in X-Forwarded-For)."""
+    return _normalised_ip(request.remote_addr or "")
+
+
+@lru_cache(maxsize=4096)
+def _normalised_ip(text: str) -> str | None:
     try:
-        return str(ipaddress.ip_address((request.remote_addr or "").strip()))
+        return str(ipaddress.ip_address(text.strip()))
     except ValueError:
         return None
 

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from pat_manager import create_app
-from pat_manager.db import connect
+from pat_manager.db import close, connect
 
 PASSWORD = "correct horse battery"
 SECRET_KEY = "test-secret-key-that-is-long-enough-0123456789"
@@ -63,7 +63,7 @@ def app(make_app):
 def db(app):
     conn = connect(app.config["DATABASE"])
     yield conn
-    conn.close()
+    close(conn)
 
 
 _CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

@@ -284,7 +284,7 @@ def test_api_never_answers_html_even_on_crash(app, api, token, monkeypatch):
     def boom(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(submissions, "create", boom)
+    monkeypatch.setattr(submissions, "insert", boom)
     response = post_submission(api, token)
     data = assert_error(response, 500, "internal_error")
     assert "disk on fire" not in json.dumps(data)

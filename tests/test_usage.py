@@ -160,7 +160,7 @@ def test_failure_to_record_usage_never_fails_the_submission(api, pat, db, monkey
     def broken(*args, **kwargs):
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(usage, "record", broken)
+    monkeypatch.setattr(usage, "record_within", broken)
     response = submit(api, pat["token"])
     assert response.status_code == 201
     assert db.conn.execute("SELECT COUNT(*) FROM submissions").fetchone()[0] == 1

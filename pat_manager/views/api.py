@@ -11,7 +11,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import pats, ratelimit, submissions, usage
 from ..clock import from_db, to_api
-from ..db import get_db
+from ..db import get_db, transaction
 from ..errors import TemplateNotFound, ValidationError
 from ..openapi import SPEC
 from ..security import csrf
@@ -77,14 +77,20 @@ def _authenticate():
         response.headers["WWW-Authenticate"] = 'Bearer realm="pat-manager"'
         return response
 
-    limit = ratelimit.api_limit(current_app.config["API_RATE_LIMIT"])
-    decision = ratelimit.hit(db, limit, result.pat["id"], moment)
+    # Only read here: the request is counted with its usage record, in the same
+    # write transaction (a few requests in flight at once can overshoot by as many).
+    limit = _api_limit()
+    decision = ratelimit.check(db, limit, result.pat["id"], moment)
     if not decision.allowed:
         return _too_many(
             decision, f"Too many requests for this PAT (limit: {limit.describe()})."
         )
     g.pat, g.pat_user = result.pat, result.user
     return None
+
+
+def _api_limit() -> ratelimit.Limit:
+    return ratelimit.api_limit(current_app.config["API_RATE_LIMIT"])
 
 
 def _too_many(decision, message: str):
@@ -104,33 +110,56 @@ def _outcome(response) -> str:
     return body.get("reason") or body.get("error") or f"http_{response.status_code}"
 
 
-def _record_usage(response) -> None:
-    """Log the request; a failure here must never fail the request itself."""
+def _record_usage_within(db, status: int, outcome: str, submission=None) -> None:
+    """Inside the caller's write transaction: the usage record and, for a working
+    PAT, its rate-limit count. Under a savepoint, so a failure here never undoes
+    the caller's own writes (such as the submission) nor fails the request."""
+    at = now()
+    db.conn.execute("SAVEPOINT usage_record")
     try:
-        at, ip, agent = now(), client_ip(), request.headers.get("User-Agent")
-        pat = g.get("usage_pat")
-        if pat is None:
-            if not g.get("rate_limited_ip"):
-                usage.record_unknown(get_db(), at=at, ip=ip, user_agent=agent)
-            return
-        submission = g.get("submission")
-        usage.record(
-            get_db(),
-            pat=pat,
+        usage.record_within(
+            db,
+            pat=g.usage_pat,
             at=at,
-            ip=ip,
-            user_agent=agent,
+            ip=client_ip(),
+            user_agent=request.headers.get("User-Agent"),
             method=request.method,
             path=request.path,
-            status=response.status_code,
-            outcome=_outcome(response),
+            status=status,
+            outcome=outcome,
             job_url=submission["url"] if submission else None,
             submission_id=submission["id"] if submission else None,
         )
+        if g.get("pat") is not None:
+            ratelimit.count(db, _api_limit(), g.pat["id"], at)
+        db.conn.execute("RELEASE usage_record")
     except Exception:
-        log.exception(
-            "could not record API usage for %s %s", request.method, request.path
-        )
+        db.conn.execute("ROLLBACK TO usage_record")
+        db.conn.execute("RELEASE usage_record")
+        log.exception("could not record API usage for %s", request.method)
+    g.usage_recorded = True
+
+
+def _record_usage(response) -> None:
+    """Log the request, unless it was logged with its submission already; a
+    failure here must never fail the request itself."""
+    if g.get("usage_recorded"):
+        return
+    try:
+        db = get_db()
+        if g.get("usage_pat") is None:
+            if not g.get("rate_limited_ip"):
+                usage.record_unknown(
+                    db,
+                    at=now(),
+                    ip=client_ip(),
+                    user_agent=request.headers.get("User-Agent"),
+                )
+            return
+        with transaction(db):
+            _record_usage_within(db, response.status_code, _outcome(response))
+    except Exception:
+        log.exception("could not record API usage for %s", request.method)
 
 
 @bp.after_app_request
@@ -216,21 +245,24 @@ def _json_body():
             "unsupported_media_type",
             "Send the body as JSON with Content-Type: application/json.",
         )
-    too_large = error(
-        413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes."
-    )
+
+    def too_large():
+        return error(
+            413, "payload_too_large", f"The body must be at most {MAX_BODY} bytes."
+        )
+
     if request.content_length is not None and request.content_length > MAX_BODY:
-        return None, too_large
+        return None, too_large()
     try:
         # One byte past the limit tells a too-large chunked body (no length) apart.
         raw = request.stream.read(MAX_BODY + 1)
     except RequestEntityTooLarge:
-        return None, too_large
+        return None, too_large()
     except Exception:
         # A broken chunked encoding or a client that went away mid-body.
         return None, error(400, "bad_request", "The request body could not be read.")
     if len(raw) > MAX_BODY:
-        return None, too_large
+        return None, too_large()
     try:
         return json.loads(raw.decode("utf-8")), None
     except (UnicodeDecodeError, ValueError) as exc:
@@ -261,14 +293,17 @@ def create_submission():
         return error(422, "template_not_found", TemplateNotFound.message)
 
     try:
-        row = submissions.create(
-            db,
-            user_id=user.id,
-            pat_id=pat["id"],
-            template=template,
-            fields=fields,
-            now=now(),
-        )
+        # The submission and its usage record commit together: one write per request.
+        with transaction(db):
+            row = submissions.insert(
+                db,
+                user_id=user.id,
+                pat_id=pat["id"],
+                template=template,
+                fields=fields,
+                now=now(),
+            )
+            _record_usage_within(db, 201, "submission", row)
     except TemplateNotFound:
         # Deleted between resolving it and storing the submission.
         return error(422, "template_not_found", TemplateNotFound.message)
