@@ -47,6 +47,10 @@ def create_app(test_config: dict | None = None) -> Flask:
     instance = Path(settings["INSTANCE_PATH"])
     # The instance folder holds the database and the key: private to this user.
     instance.mkdir(mode=0o700, parents=True, exist_ok=True)
+    try:
+        instance.chmod(0o700)  # a git checkout makes it 0755
+    except PermissionError:
+        log.warning("could not make %s private (chmod 700)", instance)
     config_module.create_private_file(Path(settings["DATABASE"]))
     if not settings.get("SECRET_KEY"):
         settings["SECRET_KEY"] = config_module.load_secret_key(instance)

@@ -199,13 +199,18 @@ def timezone_names() -> tuple[str, ...]:
     )
 
 
+@lru_cache(maxsize=1)
+def _canonical_timezones() -> dict[str, str]:
+    return {name.casefold(): name for name in timezone_names()}
+
+
 def set_timezone(db: sqlite_utils.Database, user_id: int, name: str | None) -> str:
     """Change the timezone pages and daily buckets use.
 
     :raise ValidationError: not an IANA timezone name.
     """
-    name = (name or "").strip()
-    if name not in timezone_names():
+    name = _canonical_timezones().get((name or "").strip().casefold(), "")
+    if not name:
         raise ValidationError(
             {
                 "timezone": "Choose a timezone from the list, like Europe/Paris or America/New_York."

@@ -17,16 +17,21 @@ PALETTE = [
 ]
 
 
-def nice_max(value: int) -> int:
-    """A round axis maximum at or above value (1, 2, 5, 10, 20, 50 …)."""
-    if value <= 0:
-        return 1
-    step = 1
+def nice_step(value: float) -> int:
+    """The smallest round tick step at or above value (1, 2, 5, 10, 20, 25, 50 …)."""
+    magnitude = 1
     while True:
-        for factor in (1, 2, 5):
-            if step * factor >= value:
-                return step * factor
-        step *= 10
+        factors = (1, 2, 5) if magnitude < 10 else (1, 2, 2.5, 5)
+        for factor in factors:
+            if magnitude * factor >= value:
+                return int(magnitude * factor)
+        magnitude *= 10
+
+
+def axis(peak: int, ticks: int = 5) -> tuple[int, int]:
+    """(step, maximum) for a y axis that fits `peak` in about `ticks` round steps."""
+    step = nice_step(max(peak, 1) / ticks)
+    return step, step * max(1, -(-max(peak, 1) // step))
 
 
 def sparkline(values: list[int], width: int = 120, height: int = 28) -> dict:
@@ -64,7 +69,7 @@ def stacked_bars(
     left, right, top, bottom = 40, 8, 10, 28
     plot_w, plot_h = width - left - right, height - top - bottom
     totals = [sum(values[i] for _, values in series) for i in range(len(days))]
-    y_max = nice_max(max(totals, default=0))
+    step, y_max = axis(max(totals, default=0))
     slot = plot_w / max(len(days), 1)
     bars = []
     for s_index, (name, values) in enumerate(series):
@@ -85,9 +90,8 @@ def stacked_bars(
                 }
             )
     ticks = [
-        {"y": round(top + plot_h - f * plot_h, 2), "label": str(int(y_max * f))}
-        for f in (0, 0.25, 0.5, 0.75, 1)
-        if float(y_max * f).is_integer()
+        {"y": round(top + plot_h - value / y_max * plot_h, 2), "label": str(value)}
+        for value in range(0, y_max + 1, step)
     ]
     step = max(1, len(days) // 6)
     labels = [

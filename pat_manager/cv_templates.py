@@ -36,7 +36,10 @@ def list_templates(db: sqlite_utils.Database, user_id: int) -> list[dict]:
     return list(
         db.query(
             "SELECT t.*, (SELECT COUNT(*) FROM pats p WHERE p.template_id = t.id"
-            " AND p.revoked_at IS NULL) AS pat_count"
+            " AND p.template_choice = 'custom' AND p.revoked_at IS NULL) AS pat_count,"
+            " (SELECT COUNT(*) FROM pats p JOIN users u ON u.id = p.user_id"
+            "  WHERE p.user_id = t.user_id AND p.template_choice = 'default'"
+            "  AND p.revoked_at IS NULL AND u.default_template_id = t.id) AS default_count"
             " FROM cv_templates t WHERE t.user_id = ? ORDER BY t.name COLLATE NOCASE",
             (user_id,),
         )

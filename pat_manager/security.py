@@ -42,7 +42,8 @@ def _login_redirect():
     page being swapped into a table row.
     """
     target = url_for(
-        "auth.login", next=request.full_path if request.method == "GET" else None
+        "auth.login",
+        next=request.full_path.rstrip("?") if request.method == "GET" else None,
     )
     if is_htmx():
         response = jsonify(error="login_required")

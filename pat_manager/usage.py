@@ -4,6 +4,7 @@ filters for the per-PAT log, and pruning of old events."""
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -223,7 +224,14 @@ def parse_filter(args) -> LogFilter:
     outcome = (args.get("outcome") or "").strip() or None
     if outcome and outcome not in ("success", "failure", *OUTCOME_LABELS):
         raise ValidationError({"outcome": "Choose an outcome from the list."})
-    ip = (args.get("ip") or "").strip()[:64] or None
+    ip = (args.get("ip") or "").strip() or None
+    if ip is not None:
+        try:
+            ip = str(ipaddress.ip_address(ip))
+        except ValueError:
+            raise ValidationError(
+                {"ip": "Enter one IP address, like 203.0.113.7 or 2001:db8::1."}
+            ) from None
     return LogFilter(start=start, end=end, outcome=outcome, ip=ip)
 
 

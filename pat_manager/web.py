@@ -36,6 +36,10 @@ def arg_id(name: str) -> int | None:
     return parse_id(request.args.get(name))
 
 
+def plural(count: int, noun: str) -> str:
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def filter_args(keys) -> dict:
     """The named query arguments that are present, for rebuilding a filter URL."""
     return {key: value for key in keys if (value := request.args.get(key))}

@@ -81,3 +81,12 @@ def test_database_in_missing_folder_is_a_clear_error(tmp_path, monkeypatch):
     monkeypatch.setenv("PAT_MANAGER_DATABASE", str(tmp_path / "nope" / "db.sqlite3"))
     with pytest.raises(config.ConfigError, match="does not exist"):
         create_app()
+
+
+def test_existing_instance_folder_is_made_private(tmp_path, monkeypatch):
+    folder = tmp_path / "inst"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    monkeypatch.setenv("PAT_MANAGER_INSTANCE_PATH", str(folder))
+    create_app()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700

@@ -443,3 +443,35 @@ def test_migration_from_v1_backfills_usage(tmp_path):
     assert db.conn.execute("SELECT outcome, count FROM usage_rollups").fetchall() == [
         ("submission", 1)
     ]
+
+
+def test_chart_axis_is_round_and_close_to_the_peak():
+    from pat_manager.charts import axis
+
+    assert axis(206) == (50, 250)
+    assert axis(11) == (5, 15)
+    assert axis(0) == (1, 1)
+    step, top = axis(1234)
+    assert top >= 1234 and top < 1234 * 1.5 and top % step == 0
+
+
+def test_timezone_names_are_case_insensitive(user_web, db):
+    assert user_web.post("/settings/", {"timezone": "asia/shanghai"}).status_code == 302
+    assert db.execute("SELECT timezone FROM users").fetchone()[0] == "Asia/Shanghai"
+
+
+def test_ip_filter_must_be_an_address(user_web, pat):
+    response = user_web.get(f"/pats/{pat['id']}/usage?ip=notanip")
+    assert response.status_code == 422 and "Enter one IP address" in response.get_data(as_text=True)
+    assert user_web.get(f"/pats/{pat['id']}/usage?ip=2001:DB8::1").status_code == 200
+
+
+def test_template_list_counts_pats_using_the_default(user_web, pat):
+    page = user_web.get("/templates/").get_data(as_text=True)
+    assert "Used by 1 PAT (1 through the account default)" in page
+
+
+def test_empty_history_shows_no_filters_or_export(web):
+    web.register()
+    page = web.get("/history/").get_data(as_text=True)
+    assert "Export CSV" not in page and 'class="filters' not in page and "No submissions yet" in page

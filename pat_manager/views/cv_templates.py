@@ -11,7 +11,7 @@ from .. import cv_templates
 from ..db import get_db
 from ..errors import ValidationError
 from ..text import parse_id
-from ..web import now, owned
+from ..web import now, owned, plural
 
 bp = Blueprint("cv_templates", __name__, url_prefix="/templates")
 log = logging.getLogger(__name__)
@@ -135,8 +135,8 @@ def delete(template_id):
     message = f"Template “{template['name']}” deleted."
     if affected:
         message += (
-            f" {len(affected)} PAT(s) now show “CV template not found” until you pick "
-            "another template for them."
+            f" {plural(len(affected), 'PAT')} now show “CV template not found” until you"
+            " pick another template for them."
         )
     flash(message, "warning" if affected else "success")
     return redirect(url_for("cv_templates.index"))

@@ -19,7 +19,7 @@ from flask import (
 from flask_login import current_user, login_required
 
 from .. import accounts, cv_templates, pats, ratelimit, tokens
-from ..clock import from_db
+from ..clock import from_db, local_today
 from ..db import get_db
 from ..errors import PatLimitReached, ValidationError
 from ..web import (
@@ -81,6 +81,7 @@ def _form_context(**values):
     db = get_db()
     active, limit = _limit_state()
     templates = cv_templates.list_templates(db, current_user.id)
+    today = local_today(now(), current_user.timezone)
     return {
         "templates": templates,
         "default_template": (
@@ -95,10 +96,8 @@ def _form_context(**values):
         "suggestions": pats.NAME_SUGGESTIONS,
         "active_count": active,
         "limit": limit,
-        "max_custom_date": (now() + timedelta(days=pats.MAX_CUSTOM_DAYS))
-        .date()
-        .isoformat(),
-        "min_custom_date": (now() + timedelta(days=1)).date().isoformat(),
+        "max_custom_date": (today + timedelta(days=pats.MAX_CUSTOM_DAYS)).isoformat(),
+        "min_custom_date": (today + timedelta(days=1)).isoformat(),
         "form": {
             "expiry": pats.DEFAULT_EXPIRY,
             "template_choice": pats.suggested_template_choice(current_user, templates),

@@ -24,11 +24,11 @@ def index():
     if request.method == "POST":
         value = request.form.get("timezone", "")
         try:
-            accounts.set_timezone(get_db(), current_user.id, value)
+            chosen = accounts.set_timezone(get_db(), current_user.id, value)
         except ValidationError as exc:
             errors = exc.fields
         else:
-            flash(f"Times are now shown in {value}.", "success")
+            flash(f"Times are now shown in {chosen}.", "success")
             return redirect(url_for("settings.index"))
     return _page(value, errors)
 
@@ -38,6 +38,7 @@ def _page(value, errors=None, password_errors=None):
         "settings/index.html",
         timezones=accounts.timezone_names(),
         value=value,
+        now_utc=now(),
         errors=errors or {},
         password_errors=password_errors or {},
     )

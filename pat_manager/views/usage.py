@@ -9,7 +9,7 @@ from .. import charts, csv_export, dashboard, pats, usage
 from ..clock import to_db, zone
 from ..db import get_db, transaction
 from ..errors import ValidationError
-from ..web import arg_id, filter_args, is_htmx, now, owned, page_or_fragment
+from ..web import arg_id, filter_args, is_htmx, now, owned, page_or_fragment, plural
 
 bp = Blueprint("usage", __name__)
 
@@ -56,7 +56,7 @@ def mark_all_reviewed():
         if pats.status(p, now()) == pats.ACTIVE
     ]
     _mark_reviewed(active)
-    flash(f"Marked {len(active)} PAT(s) as reviewed.", "success")
+    flash(f"Marked {plural(len(active), 'PAT')} as reviewed.", "success")
     return redirect(url_for("usage.index"))
 
 
