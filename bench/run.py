@@ -27,7 +27,7 @@ ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.usage_pages import page_times, seed  # noqa: E402
-from tests.servers import CLI, Server, free_port  # noqa: E402
+from tests.servers import Server, free_port  # noqa: E402
 
 PASSWORD = "benchmark-password"
 CONNECTIONS, THREADS = 8, 2
@@ -35,30 +35,51 @@ CONNECTIONS, THREADS = 8, 2
 
 def wrk(url: str, seconds: int, token: str | None = None) -> dict:
     """Run wrk at 8 connections; requests/s and p50/p99 latency in ms."""
-    args = ["wrk", f"-t{THREADS}", f"-c{CONNECTIONS}", f"-d{seconds}s", "--latency", url]
+    args = [
+        "wrk",
+        f"-t{THREADS}",
+        f"-c{CONNECTIONS}",
+        f"-d{seconds}s",
+        "--latency",
+        url,
+    ]
     env = dict(os.environ)
     if token:
         args[1:1] = ["-s", str(HERE / "submit.lua")]
         env["BENCH_TOKEN"] = token
-    out = subprocess.run(args, env=env, capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        args, env=env, capture_output=True, text=True, check=True
+    ).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
     errors = re.search(r"Socket errors:.*", out)
 
     def percentile(p):
-        value, unit = re.search(rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M).groups()
+        value, unit = re.search(
+            rf"^\s+{p}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M
+        ).groups()
         return float(value) * {"us": 0.001, "ms": 1, "s": 1000}[unit]
 
-    return {"rps": rps, "p50": percentile(50), "p99": percentile(99),
-            "non2xx": int(non2xx.group(1)) if non2xx else 0,
-            "errors": errors.group(0) if errors else ""}
+    return {
+        "rps": rps,
+        "p50": percentile(50),
+        "p99": percentile(99),
+        "non2xx": int(non2xx.group(1)) if non2xx else 0,
+        "errors": errors.group(0) if errors else "",
+    }
 
 
-def start_baseline(database: Path, secret_key: str, log: Path) -> tuple[subprocess.Popen, str]:
+def start_baseline(
+    database: Path, secret_key: str, log: Path
+) -> tuple[subprocess.Popen, str]:
     """The baseline app under gunicorn with the same options as `pat-manager run`."""
     port = free_port()
-    env = {**os.environ, "BASELINE_DATABASE": str(database), "BASELINE_SECRET_KEY": secret_key,
-           "PYTHONPATH": str(ROOT)}
+    env = {
+        **os.environ,
+        "BASELINE_DATABASE": str(database),
+        "BASELINE_SECRET_KEY": secret_key,
+        "PYTHONPATH": str(ROOT),
+    }
     code = (
         "from bench.baseline_app import app\n"
         "from pat_manager.server import _Gunicorn, gunicorn_options\n"
@@ -66,8 +87,13 @@ def start_baseline(database: Path, secret_key: str, log: Path) -> tuple[subproce
         "_Gunicorn(app, options).run()\n"
     )
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-c", code], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT, start_new_session=True)
+        process = subprocess.Popen(
+            [sys.executable, "-c", code],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     base = f"http://127.0.0.1:{port}"
     import requests
 
@@ -98,14 +124,79 @@ def verify_timings() -> dict:
     token = tokens.assemble(key, public_id, seed_hex)
     malformed = token[:-3] + "xyz"
     n = 20000
-    good = timeit.timeit(lambda: tokens.secret_matches(key, tokens.parse(token), seed_hex), number=n)
+    good = timeit.timeit(
+        lambda: tokens.secret_matches(key, tokens.parse(token), seed_hex), number=n
+    )
     bad = timeit.timeit(lambda: tokens.parse(malformed), number=n)
     return {"verify_us": good / n * 1e6, "reject_us": bad / n * 1e6}
 
 
+def in_process(work: Path) -> dict:
+    """Per-request cost of the app and the baseline without HTTP in between: time
+    and SQL statements, through each app's test client on the same machine."""
+    from pat_manager import create_app
+    from tests.conftest import SECRET_KEY, Web
+
+    folder = work / "inprocess"
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(folder),
+            "DATABASE": str(folder / "db.sqlite3"),
+            "SECRET_KEY": SECRET_KEY,
+            "API_RATE_LIMIT": 1_000_000,
+            "LOG_LEVEL": "WARNING",
+        }
+    )
+    web = Web(app.test_client())
+    web.register("inproc@example.com", PASSWORD)
+    web.create_template()
+    _, token = web.new_token()
+    os.environ.update(
+        BASELINE_DATABASE=str(folder / "db.sqlite3"), BASELINE_SECRET_KEY=SECRET_KEY
+    )
+    from bench import baseline_app
+
+    body = {
+        "url": "https://jobs.example.com/view/4242",
+        "title": "PM",
+        "company": "Acme",
+    }
+    headers = {"Authorization": f"Bearer {token}"}
+    figures = {}
+    for name, wsgi, conn in [
+        ("app", app, lambda: app.extensions["pat_manager.connections"].db.conn),
+        ("baseline", baseline_app.app, baseline_app._conn),
+    ]:
+        client = wsgi.test_client()
+        for _ in range(200):
+            assert (
+                client.post(
+                    "/api/v1/submissions", json=body, headers=headers
+                ).status_code
+                == 201
+            )
+        statements = []
+        conn().set_trace_callback(statements.append)
+        n = 1000
+        start = time.perf_counter()
+        for _ in range(n):
+            client.post("/api/v1/submissions", json=body, headers=headers)
+        elapsed = time.perf_counter() - start
+        conn().set_trace_callback(None)
+        figures[name] = {
+            "ms": elapsed / n * 1000,
+            "statements": len(statements) / n,
+            "commits": sum(1 for s in statements if s.strip().upper() == "COMMIT") / n,
+        }
+    return figures
+
+
 def db_bytes(path: Path) -> int:
     conn = sqlite3.connect(path)
-    pages, size = conn.execute("PRAGMA page_count").fetchone()[0], conn.execute("PRAGMA page_size").fetchone()[0]
+    pages, size = (
+        conn.execute("PRAGMA page_count").fetchone()[0],
+        conn.execute("PRAGMA page_size").fetchone()[0],
+    )
     conn.close()
     return pages * size
 
@@ -128,7 +219,9 @@ def main() -> None:
     server = Server(work / "app", work / "app.log", **env).start()
     server.cli("create-user", "bench@example.com", input=PASSWORD + "\n")
     server.cli("create-template", "bench@example.com", "Technical roles", "--default")
-    token = server.cli("create-pat", "bench@example.com", "--name", "Bench", "--no-expiry").strip()
+    token = server.cli(
+        "create-pat", "bench@example.com", "--name", "Bench", "--no-expiry"
+    ).strip()
     print("submission path ...", flush=True)
     wrk(server.base + "/api/v1/submissions", 2, token)  # warm-up
     results["submit"] = wrk(server.base + "/api/v1/submissions", args.seconds, token)
@@ -150,8 +243,9 @@ def main() -> None:
         os.killpg(process.pid, 15)
         process.wait(timeout=20)
 
-    # 3. Token verification alone.
+    # 3. Token verification alone, and where a submission's time goes.
     results["tokens"] = verify_timings()
+    results["inprocess"] = in_process(work)
 
     # 4. Growth: pages at 1k, 100k and 1M usage rows, and the submission path with 1M rows.
     instance = work / "growth"
@@ -163,22 +257,34 @@ def main() -> None:
         if label == "1M":
             before = db_bytes(instance / "pat_manager.sqlite3")
         seed(growth_env, f"{label}@bench.example", events)
-    results["bytes_per_1m"] = (db_bytes(instance / "pat_manager.sqlite3") - before) * 1_000_000 / args.large
+    results["bytes_per_1m"] = (
+        (db_bytes(instance / "pat_manager.sqlite3") - before) * 1_000_000 / args.large
+    )
     os.environ.update(growth_env)
     from pat_manager import create_app
 
     app = create_app()
     paths = ["/usage", "/pats/", "/history/"]
-    results["pages"] = {label: page_times(app, f"{label}@bench.example", paths, 20) for label in sizes}
+    results["pages"] = {
+        label: page_times(app, f"{label}@bench.example", paths, 20) for label in sizes
+    }
 
     grown = Server(instance, work / "grown.log", **env).start()
     try:
         grown.cli("grant-slots", "1M@bench.example", "1")
-        big_token = grown.cli("create-pat", "1M@bench.example", "--name", "Bench load", "--no-template",
-                              "--no-expiry").strip()
+        big_token = grown.cli(
+            "create-pat",
+            "1M@bench.example",
+            "--name",
+            "Bench load",
+            "--no-template",
+            "--no-expiry",
+        ).strip()
         print("submission path with 1M rows ...", flush=True)
         wrk(grown.base + "/api/v1/submissions", 2, big_token)
-        results["submit_1m"] = wrk(grown.base + "/api/v1/submissions", args.seconds, big_token)
+        results["submit_1m"] = wrk(
+            grown.base + "/api/v1/submissions", args.seconds, big_token
+        )
     finally:
         grown.stop()
 
@@ -193,9 +299,15 @@ def machine() -> str:
         if line.startswith("model name"):
             cpu = line.split(":", 1)[1].strip()
             break
-    mem = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) / 1024 / 1024
-    return (f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}, "
-            f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}")
+    mem = (
+        int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1))
+        / 1024
+        / 1024
+    )
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {mem:.0f} GiB, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, SQLite {sqlite3.sqlite_version}"
+    )
 
 
 def write_results(path: Path, r: dict, args) -> None:
@@ -231,6 +343,25 @@ def write_results(path: Path, r: dict, args) -> None:
         f"* p99 at 8 connections: **{s['p99']:.1f} ms** (target under 25 ms: {ok(s['p99'] < 25)})",
         f"* With 1M rows / empty: **{ratio_1m:.2f}** (target within 10%: {ok(ratio_1m >= 0.9)})",
         "",
+        "### Where the time goes",
+        "",
+        "The same submission through each app's test client, no HTTP in between:",
+        "",
+        "| | ms per request | SQL statements | commits |",
+        "| --- | --- | --- | --- |",
+        *[
+            f"| {name} | {f['ms']:.2f} | {f['statements']:.0f} | {f['commits']:.0f} |"
+            for name, f in r["inprocess"].items()
+        ],
+        "",
+        "The baseline looks the PAT up and inserts one row. The app also checks two rate",
+        "limits, loads the owner and resolves the CV template, and in the same one",
+        "transaction stores the submission, bumps the job-site and company tallies, writes",
+        "the usage event, its 15-minute and daily rollups, the PAT's last use and the",
+        "rate-limit counter. That work, not waiting on locks, is the gap: its p99 is",
+        "lower than the baseline's, because the app's writers queue on an flock instead of",
+        "SQLite's sleeping busy handler.",
+        "",
         "## Token verification",
         "",
         f"* verify a valid token (parse, checksum, HMAC, constant-time compare): **{r['tokens']['verify_us']:.1f} µs**",
@@ -243,7 +374,9 @@ def write_results(path: Path, r: dict, args) -> None:
     ]
     for page in ["/usage", "/pats/", "/history/"]:
         row = [pages[label][page] for label in ("1k", "100k", "1M")]
-        lines.append(f"| `{page}` | {row[0]:.1f} ms | {row[1]:.1f} ms | {row[2]:.1f} ms | {row[2] / row[0]:.2f}x |")
+        lines.append(
+            f"| `{page}` | {row[0]:.1f} ms | {row[1]:.1f} ms | {row[2]:.1f} ms | {row[2] / row[0]:.2f}x |"
+        )
     lines += [
         "",
         f"* Dashboard 1M / 1k: **{dash_ratio:.2f}x** (target within 2x: {ok(dash_ratio <= 2)})",
