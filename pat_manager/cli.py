@@ -11,10 +11,10 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import accounts, backup, cv_templates, demo, pats, usage
+from . import accounts, backup, cv_templates, demo, idempotency, pats, usage
 from .clock import local_today
 from .config import ConfigError
-from .db import get_db
+from .db import get_db, transaction
 from .errors import PatLimitReached, ValidationError
 from .migrations import schema_version
 
@@ -178,8 +178,14 @@ def grant_slots_command(email, slots):
 def prune_usage_command(days):
     """Delete raw usage log rows older than the retention period (rollups stay)."""
     days = days or current_app.config["USAGE_RETENTION_DAYS"]
-    deleted = usage.prune(get_db(), _now(), days)
-    click.echo(f"Deleted {deleted} usage log rows older than {days} days.")
+    db = get_db()
+    deleted = usage.prune(db, _now(), days)
+    with transaction(db):
+        keys = idempotency.prune(db, _now())
+    click.echo(
+        f"Deleted {deleted} usage log rows older than {days} days"
+        f" and {keys} expired idempotency keys."
+    )
 
 
 @click.command("seed-demo")

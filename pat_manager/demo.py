@@ -14,6 +14,7 @@ from .clock import from_db, to_db
 from .db import transaction
 from .errors import TemplateNotFound
 from .submissions import job_host
+from .urls import normalise
 from .usage import USER_AGENT_MAX, add_counts, bucket_of, local_day, owner_timezone
 
 BATCH = 20_000
@@ -244,6 +245,7 @@ def _seed_batch(
                     company,
                     None,
                     stamp,
+                    normalise(job_url),
                 )
             )
             tallies[("host", job_host(job_url))] += 1
@@ -271,7 +273,8 @@ def _seed_batch(
 
     db.conn.executemany(
         "INSERT INTO submissions (id, user_id, pat_id, template_id, template_name, url,"
-        " job_host, title, company, notes, created_at) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+        " job_host, title, company, notes, created_at, normalized_url)"
+        " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
         submission_rows,
     )
     db.conn.executemany(

@@ -189,6 +189,42 @@ CREATE INDEX usage_events_pat_outcome ON usage_events(pat_id, outcome, id);
 """
 
 
+_0005_duplicates_and_idempotency = """
+-- The job URL in comparable form (see urls.normalise), and the earlier
+-- submission of the same job within 30 days, if any.
+ALTER TABLE submissions ADD COLUMN normalized_url TEXT;
+ALTER TABLE submissions ADD COLUMN duplicate_of INTEGER REFERENCES submissions(id) ON DELETE SET NULL;
+CREATE INDEX submissions_user_normalized ON submissions(user_id, normalized_url, id);
+
+-- Idempotency-Key replays: the first answer, kept 24 hours.
+CREATE TABLE idempotency_keys (
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,
+    body_hash TEXT NOT NULL,
+    status INTEGER NOT NULL,
+    response TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+) WITHOUT ROWID;
+"""
+
+
+def _0005_backfill(db: sqlite_utils.Database) -> None:
+    """Normalise the URLs of submissions stored before duplicates were tracked."""
+    from .urls import normalise
+
+    rows = db.conn.execute("SELECT id, url FROM submissions").fetchall()
+    for sub_id, url in rows:
+        try:
+            normalized = normalise(url)
+        except ValueError:
+            normalized = None
+        db.conn.execute(
+            "UPDATE submissions SET normalized_url = ? WHERE id = ?",
+            (normalized, sub_id),
+        )
+
+
 def _0002_backfill(db: sqlite_utils.Database) -> None:
     """Give existing submissions their job host, tallies and rollup counts."""
     from .usage import backfill_submissions
@@ -211,6 +247,12 @@ MIGRATIONS: list[tuple[int, str, str, object]] = [
     ),
     (3, "rate-limit counters", _0003_rate_limits, None),
     (4, "indexes for usage log filters", _0004_usage_filters, None),
+    (
+        5,
+        "duplicate submissions and idempotency keys",
+        _0005_duplicates_and_idempotency,
+        _0005_backfill,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

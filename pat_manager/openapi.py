@@ -143,6 +143,16 @@ SPEC = {
             "post": {
                 "summary": "Record a job application",
                 "operationId": "createSubmission",
+                "parameters": [
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": False,
+                        "description": "Repeat a request safely: the same key and body within "
+                        "24 hours return the first answer and store nothing new.",
+                        "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+                    }
+                ],
                 "requestBody": {
                     "required": True,
                     "content": {
@@ -208,6 +218,12 @@ SPEC = {
                                             },
                                         },
                                         "created_at": _TIME,
+                                        "duplicate_of": {
+                                            "type": "integer",
+                                            "nullable": True,
+                                            "description": "The account's latest submission "
+                                            "of the same job in the last 30 days.",
+                                        },
                                     },
                                 }
                             }
@@ -218,6 +234,10 @@ SPEC = {
                         _error("malformed_json", "bad_request"),
                     ),
                     "401": _UNAUTHORIZED,
+                    "409": _described(
+                        "The Idempotency-Key was used with another body.",
+                        _error("idempotency_conflict"),
+                    ),
                     "413": _described(
                         "The body is over 64 KiB.", _error("payload_too_large")
                     ),
@@ -227,6 +247,67 @@ SPEC = {
                     "422": _described(
                         "A field is not valid, or the PAT's CV template is not found.",
                         _error("validation_error", "template_not_found", fields=True),
+                    ),
+                    "429": _RATE_LIMITED,
+                },
+            }
+        },
+        "/submissions/check": {
+            "get": {
+                "summary": "Has the account already submitted this job?",
+                "operationId": "checkSubmission",
+                "parameters": [
+                    {
+                        "name": "url",
+                        "in": "query",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": URL_MAX},
+                    }
+                ],
+                "responses": {
+                    "200": {
+                        "description": "How often, and the latest time and PAT.",
+                        "headers": _EXPIRES_HEADER,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": [
+                                        "submitted",
+                                        "count",
+                                        "normalized_url",
+                                        "last",
+                                    ],
+                                    "properties": {
+                                        "submitted": {"type": "boolean"},
+                                        "count": {"type": "integer"},
+                                        "normalized_url": {"type": "string"},
+                                        "last": {
+                                            "nullable": True,
+                                            "type": "object",
+                                            "required": ["id", "created_at", "pat"],
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "created_at": _TIME,
+                                                "pat": {
+                                                    "nullable": True,
+                                                    "type": "object",
+                                                    "properties": {
+                                                        "id": {"type": "integer"},
+                                                        "name": {"type": "string"},
+                                                    },
+                                                },
+                                            },
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": _UNAUTHORIZED,
+                    "422": _described(
+                        "The url is missing or not an absolute http(s) URL.",
+                        _error("validation_error", fields=True),
                     ),
                     "429": _RATE_LIMITED,
                 },

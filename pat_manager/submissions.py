@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urlsplit
 
 import sqlite_utils
@@ -13,6 +13,8 @@ from .clock import end_of_day, to_db, zone
 from .db import one, transaction
 from .errors import TemplateNotFound, ValidationError
 from .text import clean_block, clean_line, parse_day, parse_id
+from .tokens import redact
+from .urls import normalise
 
 URL_MAX = 2048
 TEXT_MAX = 300
@@ -77,7 +79,9 @@ def validate(payload) -> dict:
             errors[field] = str(exc)
     if errors:
         raise ValidationError(errors)
-    return cleaned
+    # A token pasted into a posting's URL or notes (a misconfigured extension)
+    # must not end up stored in plain text.
+    return {k: redact(v) if isinstance(v, str) else v for k, v in cleaned.items()}
 
 
 def job_host(url: str) -> str | None:
@@ -137,13 +141,15 @@ def insert(
         "company": fields["company"],
         "notes": fields["notes"],
         "created_at": to_db(now),
+        "normalized_url": normalise(fields["url"]),
     }
+    row["duplicate_of"] = duplicate_of(db, user_id, row["normalized_url"], now)
     try:
         cursor = db.conn.execute(
             "INSERT INTO submissions (user_id, pat_id, template_id, template_name, url,"
-            " job_host, title, company, notes, created_at) VALUES (:user_id, :pat_id,"
-            " :template_id, :template_name, :url, :job_host, :title, :company, :notes,"
-            " :created_at)",
+            " job_host, title, company, notes, created_at, normalized_url, duplicate_of)"
+            " VALUES (:user_id, :pat_id, :template_id, :template_name, :url, :job_host,"
+            " :title, :company, :notes, :created_at, :normalized_url, :duplicate_of)",
             row,
         )
     except sqlite3.IntegrityError:
@@ -157,6 +163,40 @@ def insert(
                 (user_id, kind, value),
             )
     return {"id": cursor.lastrowid, **row}
+
+
+DUPLICATE_WINDOW = timedelta(days=30)
+
+
+def duplicate_of(
+    db: sqlite_utils.Database, user_id: int, normalized_url: str, now: datetime
+) -> int | None:
+    """The account's latest submission of the same job within 30 days, if any."""
+    row = db.conn.execute(
+        "SELECT id FROM submissions WHERE user_id = ? AND normalized_url = ?"
+        " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+        (user_id, normalized_url, to_db(now - DUPLICATE_WINDOW)),
+    ).fetchone()
+    return row[0] if row else None
+
+
+def last_submission_of(db: sqlite_utils.Database, user_id: int, url: str) -> dict:
+    """What the account already did with this job: how often, and the latest time
+    and PAT (for the extension to warn before it posts again)."""
+    normalized = normalise(url)
+    count, last_id = db.conn.execute(
+        "SELECT COUNT(*), MAX(id) FROM submissions WHERE user_id = ? AND normalized_url = ?",
+        (user_id, normalized),
+    ).fetchone()
+    last = None
+    if last_id is not None:
+        last = one(
+            db,
+            "SELECT s.id, s.created_at, s.pat_id, p.name AS pat_name FROM submissions s"
+            " LEFT JOIN pats p ON p.id = s.pat_id WHERE s.id = ?",
+            (last_id,),
+        )
+    return {"normalized_url": normalized, "count": count, "last": last}
 
 
 @dataclass(frozen=True)

@@ -115,6 +115,10 @@ FILL = {
         "INSERT INTO rate_limits (key, window_start, count) VALUES ('login-ip:1', 1769904000, 2)",
     ],
     4: [],
+    5: [
+        "INSERT INTO idempotency_keys (user_id, key, body_hash, status, response, created_at)"
+        " VALUES (1, 'k1', 'h', 201, '{}', '2026-02-01T00:00:00.000000Z')",
+    ],
 }
 
 

@@ -9,7 +9,7 @@ import re
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import pats, ratelimit, submissions, usage
+from .. import idempotency, pats, ratelimit, submissions, usage
 from ..clock import from_db, to_api
 from ..db import get_db, transaction
 from ..errors import TemplateNotFound, ValidationError
@@ -273,50 +273,106 @@ def _json_body():
         )
 
 
+def _submission_json(row: dict, template: dict | None, pat: dict) -> dict:
+    return {
+        "id": row["id"],
+        "url": row["url"],
+        "title": row["title"],
+        "company": row["company"],
+        "notes": row["notes"],
+        "template": _template_json(template),
+        "pat": {"id": pat["id"], "name": pat["name"]},
+        "created_at": to_api(from_db(row["created_at"])),
+        "duplicate_of": row["duplicate_of"],
+    }
+
+
+def _json_response(status: int, text: str):
+    return current_app.response_class(text, status=status, mimetype="application/json")
+
+
 @bp.post("/submissions")
 def create_submission():
-    """Record a job application made with this PAT."""
+    """Record a job application made with this PAT (Idempotency-Key aware)."""
     payload, problem = _json_body()
     if problem is not None:
         return problem
     try:
         fields = submissions.validate(payload)
+        key = request.headers.get("Idempotency-Key")
+        key = idempotency.clean_key(key) if key is not None else None
     except ValidationError as exc:
         return error(
             422, "validation_error", "Some fields are not valid.", fields=exc.fields
         )
+    except ValueError as exc:
+        return error(
+            422,
+            "validation_error",
+            "Some fields are not valid.",
+            fields={"Idempotency-Key": str(exc)},
+        )
 
-    db, pat, user = get_db(), g.pat, g.pat_user
+    db, pat, user, moment = get_db(), g.pat, g.pat_user, now()
+    digest = idempotency.body_hash(payload)
     try:
-        template = pats.resolve_template(db, pat, user)
-    except TemplateNotFound:
-        return error(422, "template_not_found", TemplateNotFound.message)
-
-    try:
-        # The submission and its usage record commit together: one write per request.
+        # The submission, its usage record and its idempotency key commit together:
+        # one write per request, and a twin request waits for it and replays it.
         with transaction(db):
+            earlier = key and idempotency.find(db, user.id, key, moment)
+            if earlier and earlier.body_hash != digest:
+                _record_usage_within(db, 409, "idempotency_conflict")
+                return error(
+                    409,
+                    "idempotency_conflict",
+                    "This Idempotency-Key was already used with a different body.",
+                )
+            if earlier:
+                _record_usage_within(db, earlier.status, "ok")
+                response = _json_response(earlier.status, earlier.response)
+                response.headers["Idempotent-Replayed"] = "true"
+                return response
+            template = pats.resolve_template(db, pat, user)
             row = submissions.insert(
                 db,
                 user_id=user.id,
                 pat_id=pat["id"],
                 template=template,
                 fields=fields,
-                now=now(),
+                now=moment,
             )
+            body = json.dumps(_submission_json(row, template, pat))
+            if key:
+                idempotency.remember(db, user.id, key, digest, 201, body, moment)
             _record_usage_within(db, 201, "submission", row)
     except TemplateNotFound:
-        # Deleted between resolving it and storing the submission.
         return error(422, "template_not_found", TemplateNotFound.message)
     g.submission = row
-    response = jsonify(
-        id=row["id"],
-        url=row["url"],
-        title=row["title"],
-        company=row["company"],
-        notes=row["notes"],
-        template=_template_json(template),
-        pat={"id": pat["id"], "name": pat["name"]},
-        created_at=to_api(from_db(row["created_at"])),
+    return _json_response(201, body)
+
+
+@bp.get("/submissions/check")
+def check_submission():
+    """Has the account already submitted this job? (Asked before posting.)"""
+    try:
+        url = submissions.validate({"url": request.args.get("url")})["url"]
+    except ValidationError as exc:
+        return error(
+            422, "validation_error", "Some fields are not valid.", fields=exc.fields
+        )
+    found = submissions.last_submission_of(get_db(), g.pat_user.id, url)
+    last = found["last"]
+    return jsonify(
+        submitted=found["count"] > 0,
+        count=found["count"],
+        normalized_url=found["normalized_url"],
+        last=None
+        if last is None
+        else {
+            "id": last["id"],
+            "created_at": to_api(from_db(last["created_at"])),
+            "pat": {"id": last["pat_id"], "name": last["pat_name"]}
+            if last["pat_id"] is not None
+            else None,
+        },
     )
-    response.status_code = 201
-    return response
