@@ -94,7 +94,17 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from . import security, templating
     from .cli import register_commands
-    from .views import api, auth, cv_templates, health, history, pats, settings, usage
+    from .views import (
+        alerts,
+        api,
+        auth,
+        cv_templates,
+        health,
+        history,
+        pats,
+        settings,
+        usage,
+    )
 
     security.init_app(app)
     templating.init_app(app)
@@ -107,6 +117,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         settings.bp,
         api.bp,
         health.bp,
+        alerts.bp,
     ):
         app.register_blueprint(blueprint)
     register_commands(app)

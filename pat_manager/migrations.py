@@ -225,6 +225,75 @@ def _0005_backfill(db: sqlite_utils.Database) -> None:
         )
 
 
+_0006_alerts = """
+-- What each person wants watched, and how.
+CREATE TABLE alert_settings (
+    user_id INTEGER PRIMARY KEY REFERENCES users(id) ON DELETE CASCADE,
+    spike_multiplier REAL NOT NULL DEFAULT 3,
+    spike_floor INTEGER NOT NULL DEFAULT 10,
+    work_start_hour INTEGER NOT NULL DEFAULT 7,
+    work_end_hour INTEGER NOT NULL DEFAULT 22,
+    work_days TEXT NOT NULL DEFAULT '0123456',
+    reminder_days TEXT NOT NULL DEFAULT '7,1',
+    email_kinds TEXT NOT NULL DEFAULT 'expired,expiry_reminder,sudden_increase,unknown_location',
+    known_networks TEXT NOT NULL DEFAULT ''
+);
+
+-- Every notice, told once: dedupe_key names the event it is about.
+CREATE TABLE notifications (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    pat_id INTEGER REFERENCES pats(id) ON DELETE CASCADE,
+    kind TEXT NOT NULL,
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    dedupe_key TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    read_at TEXT,
+    UNIQUE (user_id, dedupe_key)
+);
+CREATE INDEX notifications_user ON notifications(user_id, id);
+
+-- Email to send; a row is claimed before sending and marked once sent.
+CREATE TABLE outbox (
+    id INTEGER PRIMARY KEY,
+    notification_id INTEGER NOT NULL UNIQUE REFERENCES notifications(id) ON DELETE CASCADE,
+    to_address TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at TEXT NOT NULL,
+    claimed_until TEXT,
+    sent_at TEXT,
+    last_error TEXT
+);
+CREATE INDEX outbox_due ON outbox(sent_at, next_attempt_at);
+
+-- Networks (IPv4 /24, IPv6 /48) each PAT has been used from.
+CREATE TABLE pat_networks (
+    pat_id INTEGER NOT NULL REFERENCES pats(id) ON DELETE CASCADE,
+    network TEXT NOT NULL,
+    first_seen TEXT NOT NULL,
+    PRIMARY KEY (pat_id, network)
+) WITHOUT ROWID;
+
+-- The scheduler: one lease for the whole deployment, and each job's last run.
+CREATE TABLE scheduler_lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    holder TEXT NOT NULL,
+    expires_at TEXT NOT NULL
+);
+CREATE TABLE job_runs (
+    name TEXT PRIMARY KEY,
+    last_started_at TEXT,
+    last_finished_at TEXT,
+    last_error TEXT,
+    cursor INTEGER NOT NULL DEFAULT 0
+);
+"""
+
+
 def _0002_backfill(db: sqlite_utils.Database) -> None:
     """Give existing submissions their job host, tallies and rollup counts."""
     from .usage import backfill_submissions
@@ -252,6 +321,12 @@ MIGRATIONS: list[tuple[int, str, str, object]] = [
         "duplicate submissions and idempotency keys",
         _0005_duplicates_and_idempotency,
         _0005_backfill,
+    ),
+    (
+        6,
+        "notifications, email outbox, alert settings and the scheduler",
+        _0006_alerts,
+        None,
     ),
 ]
 

@@ -6,8 +6,9 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from . import charts, pats, tokens
+from . import charts, notifications, pats, tokens
 from .clock import from_db, zone
+from .db import get_db
 from .web import now
 
 
@@ -44,4 +45,7 @@ def init_app(app) -> None:
             "pat_template": pats.template_label,
             "token_hint": tokens.display_hint,
             "timezone_name": getattr(current_user, "timezone", "UTC") or "UTC",
+            "unread_alerts": lambda: notifications.unread_count(
+                get_db(), current_user.id
+            ),
         }

@@ -2,7 +2,13 @@
 
 from tests.conftest import bearer
 
-MARKERS = ["Ada's secret search", "SecretCorp", "Ada-only template", "ada@example.com"]
+MARKERS = [
+    "Ada's secret search",
+    "SecretCorp",
+    "Ada-only template",
+    "ada@example.com",
+    "Ada-only notice body",
+]
 
 
 def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db):
@@ -16,7 +22,12 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
     template_id = db.execute(
         "SELECT id FROM cv_templates WHERE name = ?", (MARKERS[2],)
     ).fetchone()[0]
-    ids = {"pat_id": pat_id, "template_id": template_id}
+    db.execute(
+        "INSERT INTO notifications (id, user_id, pat_id, kind, title, body, dedupe_key, created_at)"
+        " VALUES (77, 1, ?, 'expired', 'Ada notice', 'Ada-only notice body', 'k', '2026-03-02T12:00:00.000000Z')",
+        (pat_id,),
+    )
+    ids = {"pat_id": pat_id, "template_id": template_id, "notice_id": 77}
 
     other_web.register("bob@example.com")
     other_web.create_template("Bob's template")
@@ -68,3 +79,4 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
         == 2
     )
     assert db.execute("SELECT COUNT(*) FROM pat_reveals").fetchone()[0] == 0
+    assert db.execute("SELECT read_at FROM notifications WHERE id = 77").fetchone()[0] is None

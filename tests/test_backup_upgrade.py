@@ -119,6 +119,11 @@ FILL = {
         "INSERT INTO idempotency_keys (user_id, key, body_hash, status, response, created_at)"
         " VALUES (1, 'k1', 'h', 201, '{}', '2026-02-01T00:00:00.000000Z')",
     ],
+    6: [
+        "INSERT INTO notifications (id, user_id, pat_id, kind, title, body, dedupe_key, created_at)"
+        " VALUES (1, 1, 1, 'expired', 't', 'b', 'expired:1', '2026-02-01T00:00:00.000000Z')",
+        "INSERT INTO alert_settings (user_id) VALUES (1)",
+    ],
 }
 
 
