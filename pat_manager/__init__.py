@@ -124,7 +124,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     log.info(
         "pat-manager ready: database=%s free_tier_pat_limit=%s registration=%s "
-        "secure_cookies=%s reauth_minutes=%s trusted_proxies=%s usage_retention_days=%s",
+        "secure_cookies=%s reauth_minutes=%s trusted_proxies=%s usage_retention_days=%s "
+        "scheduler=%s email=%s",
         app.config["DATABASE"],
         app.config["FREE_TIER_PAT_LIMIT"],
         app.config["REGISTRATION"],
@@ -132,5 +133,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config["REAUTH_MINUTES"],
         app.config["TRUSTED_PROXIES"],
         app.config["USAGE_RETENTION_DAYS"],
+        "on" if app.config["SCHEDULER"] else "off",
+        "on" if app.config["SMTP_URL"] else "off",
     )
     return app

@@ -11,7 +11,7 @@ import click
 from flask import current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from . import accounts, backup, cv_templates, demo, idempotency, pats, usage
+from . import accounts, backup, cv_templates, demo, idempotency, jobs, pats, usage
 from .clock import local_today
 from .config import ConfigError
 from .db import get_db, transaction
@@ -251,6 +251,45 @@ def backup_command(path):
     click.echo(
         "Keep instance/secret_key safe too: without it no PAT in the backup works."
     )
+    if not get_db().conn.execute("SELECT COUNT(*) FROM users").fetchone()[0]:
+        click.echo(
+            "Warning: this database has no accounts. Is PAT_MANAGER_INSTANCE_PATH (or"
+            " PAT_MANAGER_DATABASE) set to the server's?",
+            err=True,
+        )
+
+
+@click.group("jobs")
+def jobs_group():
+    """The scheduler's jobs: list them, or run one by hand."""
+
+
+@jobs_group.command("list")
+@with_appcontext
+def jobs_list_command():
+    """Each job, how often it runs, and its last run."""
+    db = get_db()
+    for name, job in jobs.JOBS.items():
+        row = db.conn.execute(
+            "SELECT last_started_at, last_error FROM job_runs WHERE name = ?", (name,)
+        ).fetchone()
+        last = row[0] if row and row[0] else "never"
+        error = f"  last error: {row[1]}" if row and row[1] else ""
+        click.echo(
+            f"{name:<18} every {job.every}  last run {last}  {job.description}{error}"
+        )
+
+
+@jobs_group.command("run")
+@click.argument("name", type=click.Choice(sorted(jobs.JOBS)))
+@with_appcontext
+def jobs_run_command(name):
+    """Run one job now (safe while the scheduler runs: jobs are idempotent)."""
+    try:
+        result = jobs.run_job(get_db(), name, _now(), current_app.config)
+    except Exception as exc:
+        raise click.ClickException(f"{name} failed: {exc}") from None
+    click.echo(f"{name}: {result}")
 
 
 @click.command("run")
@@ -280,6 +319,7 @@ def register_commands(app) -> None:
         prune_usage_command,
         seed_demo_command,
         backup_command,
+        jobs_group,
     ):
         app.cli.add_command(command)
 

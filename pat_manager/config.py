@@ -54,6 +54,15 @@ SETTINGS = [
         "Raw usage log rows older than this can be pruned.",
     ),
     Setting("API_RATE_LIMIT", "120", "API requests allowed per PAT per minute."),
+    Setting("SCHEDULER", "1", "`0` switches the in-process job scheduler off."),
+    Setting(
+        "SCHEDULER_TICK_SECONDS", "15", "How often the scheduler looks for due jobs."
+    ),
+    Setting(
+        "SMTP_URL",
+        "(unset: no email)",
+        "smtp://user:pass@host:587?starttls=true&from=addr",
+    ),
 ]
 
 
@@ -123,6 +132,19 @@ def create_private_file(path: Path) -> None:
         pass
 
 
+def _smtp_url(environ) -> str | None:
+    raw = _env(environ, "SMTP_URL")
+    if raw is None:
+        return None
+    from .mailer import parse_smtp_url
+
+    try:
+        parse_smtp_url(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{PREFIX}SMTP_URL {exc}.") from None
+    return raw
+
+
 def load_secret_key(instance_path: Path) -> str:
     """Read the instance secret key, creating it (mode 0600) on first run.
 
@@ -175,6 +197,9 @@ def from_environ(environ=None) -> dict:
         "TRUSTED_PROXIES": _int(environ, "TRUSTED_PROXIES", 0, 0, 10),
         "USAGE_RETENTION_DAYS": _int(environ, "USAGE_RETENTION_DAYS", 90, 1, 3650),
         "API_RATE_LIMIT": _int(environ, "API_RATE_LIMIT", 120, 1, 1_000_000),
+        "SCHEDULER": _bool(environ, "SCHEDULER", True),
+        "SCHEDULER_TICK_SECONDS": _int(environ, "SCHEDULER_TICK_SECONDS", 15, 1, 3600),
+        "SMTP_URL": _smtp_url(environ),
         "SESSION_COOKIE_SECURE": secure,
         "REMEMBER_COOKIE_SECURE": secure,
     }

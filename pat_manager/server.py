@@ -66,6 +66,13 @@ def checkpoint_on_exit(database: str):
     return on_exit
 
 
+def _start_scheduler(_server, worker) -> None:
+    """Each worker runs a scheduler thread; a lease lets only one run jobs."""
+    from .scheduler import start_in_worker
+
+    start_in_worker(worker.app.wsgi())
+
+
 def gunicorn_options(host: str, port: int, workers: int, database: str) -> dict:
     return {
         "bind": f"{host}:{port}",
@@ -84,6 +91,7 @@ def gunicorn_options(host: str, port: int, workers: int, database: str) -> dict:
         # every instance; we have no use for it.
         "control_socket_disable": True,
         "on_exit": checkpoint_on_exit(database),
+        "post_fork": _start_scheduler,
         "logger_class": RedactingLogger,
     }
 

@@ -36,6 +36,9 @@ OUTCOME_LABELS = {
     "payload_too_large": "Body too large",
     "unsupported_media_type": "Not JSON",
     "rate_limited": "Rate limited",
+    "idempotency_conflict": "Idempotency-Key reused",
+    "not_found": "No such API address",
+    "method_not_allowed": "Wrong method",
     "error": "Server error",
 }
 

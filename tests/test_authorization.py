@@ -79,4 +79,7 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
         == 2
     )
     assert db.execute("SELECT COUNT(*) FROM pat_reveals").fetchone()[0] == 0
-    assert db.execute("SELECT read_at FROM notifications WHERE id = 77").fetchone()[0] is None
+    assert (
+        db.execute("SELECT read_at FROM notifications WHERE id = 77").fetchone()[0]
+        is None
+    )

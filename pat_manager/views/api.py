@@ -59,17 +59,19 @@ def _authenticate():
     if request.endpoint in PUBLIC_ENDPOINTS:
         return None
     db, moment, ip = get_db(), now(), client_ip()
-    guessing = ratelimit.check(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
-    if not guessing.allowed:
-        g.rate_limited_ip = True
-        return _too_many(
-            guessing, "Too many requests with invalid tokens from your address."
-        )
-
     result = pats.authenticate_token(db, _bearer_token(), token_key(), moment)
     # A genuine PAT is logged against its owner even when it is revoked or expired.
     g.usage_pat = result.pat
     if result.pat is None:
+        # Only requests without a genuine token count towards, and are stopped by,
+        # the per-address limit: a guesser on a shared network does not lock out
+        # the people there whose PATs work.
+        guessing = ratelimit.check(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
+        if not guessing.allowed:
+            g.rate_limited_ip = True
+            return _too_many(
+                guessing, "Too many requests with invalid tokens from your address."
+            )
         ratelimit.hit(db, ratelimit.BAD_TOKEN_PER_IP, ip, moment)
     if not result.ok:
         extra = {"reason": result.reason} if result.reason else {}

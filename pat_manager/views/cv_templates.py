@@ -135,8 +135,9 @@ def delete(template_id):
     message = f"Template “{template['name']}” deleted."
     if affected:
         message += (
-            f" {plural(len(affected), 'PAT')} now show “CV template not found” until you"
-            " pick another template for them."
+            f" {plural(len(affected), 'PAT')} now"
+            f" {'shows' if len(affected) == 1 else 'show'} “CV template not found” until you"
+            f" pick another template for {'it' if len(affected) == 1 else 'them'}."
         )
     flash(message, "warning" if affected else "success")
     return redirect(url_for("cv_templates.index"))
