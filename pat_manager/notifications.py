@@ -126,3 +126,76 @@ def prune(db: sqlite_utils.Database, now: datetime, days: int = 365) -> int:
         "DELETE FROM notifications WHERE read_at IS NOT NULL AND created_at < ?",
         (to_db(now - timedelta(days=days)),),
     ).rowcount
+
+
+def update_settings(db: sqlite_utils.Database, user_id: int, form) -> dict:
+    """Check and save the alert settings from the settings form.
+
+    :raise ValidationError: with a message per field.
+    """
+    import ipaddress
+
+    from .errors import ValidationError
+
+    errors, values = {}, {}
+    try:
+        values["spike_multiplier"] = float(form.get("spike_multiplier", ""))
+        if not 1.5 <= values["spike_multiplier"] <= 50:
+            raise ValueError
+    except ValueError:
+        errors["spike_multiplier"] = "Use a number from 1.5 to 50, such as 3."
+    for field, low, high, message in [
+        ("spike_floor", 1, 100_000, "Use a whole number of submissions, at least 1."),
+        ("work_start_hour", 0, 23, "Choose an hour from 0 to 23."),
+        ("work_end_hour", 1, 24, "Choose an hour from 1 to 24."),
+    ]:
+        raw = str(form.get(field, "")).strip()
+        if raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
+            values[field] = int(raw)
+        else:
+            errors[field] = message
+    start, end = values.get("work_start_hour"), values.get("work_end_hour")
+    if start is not None and end is not None and start >= end:
+        errors["work_end_hour"] = "The end of your day must come after its start."
+    days = sorted(
+        {d for d in form.getlist("work_days") if d in "0123456" and len(d) == 1}
+    )
+    if not days:
+        errors["work_days"] = "Choose at least one working day."
+    values["work_days"] = "".join(days)
+    leads = sorted(
+        {d.strip() for d in str(form.get("reminder_days", "")).split(",") if d.strip()}
+    )
+    if not leads or not all(
+        d.isascii() and d.isdigit() and 1 <= int(d) <= 60 for d in leads
+    ):
+        errors["reminder_days"] = (
+            "List days from 1 to 60, separated by commas, such as 7, 1."
+        )
+    values["reminder_days"] = ",".join(
+        sorted(leads, key=lambda d: -int(d) if d.isdigit() else 0)
+    )
+    values["email_kinds"] = ",".join(
+        k for k in form.getlist("email_kinds") if k in KINDS
+    )
+    networks = []
+    for line in str(form.get("known_networks", "")).split():
+        try:
+            networks.append(str(ipaddress.ip_network(line, strict=False)))
+        except ValueError:
+            errors["known_networks"] = (
+                f"“{line[:50]}” is not an address or network like 203.0.113.0/24."
+            )
+    values["known_networks"] = "\n".join(networks)
+    if errors:
+        raise ValidationError(errors)
+    settings(db, user_id)
+    db.conn.execute(
+        "UPDATE alert_settings SET spike_multiplier = :spike_multiplier,"
+        " spike_floor = :spike_floor, work_start_hour = :work_start_hour,"
+        " work_end_hour = :work_end_hour, work_days = :work_days,"
+        " reminder_days = :reminder_days, email_kinds = :email_kinds,"
+        " known_networks = :known_networks WHERE user_id = :user_id",
+        {**values, "user_id": user_id},
+    )
+    return settings(db, user_id)

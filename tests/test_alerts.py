@@ -430,3 +430,50 @@ def test_one_scheduler_under_gunicorn_with_several_workers(tmp_path):
     log = server.log()
     assert log.count("scheduler started in") == 3
     assert log.count("took the lease") == 1
+
+
+def test_alert_settings_are_validated_and_saved(user_web, db):
+    good = {
+        "spike_multiplier": "4",
+        "spike_floor": "20",
+        "work_start_hour": "8",
+        "work_end_hour": "19",
+        "work_days": ["0", "1", "2", "3", "4"],
+        "reminder_days": "14, 3",
+        "email_kinds": ["expired", "off_hours"],
+        "known_networks": "203.0.113.0/24\n2001:db8::1",
+    }
+    assert user_web.post("/settings/alerts", good).status_code == 302
+    row = db.execute(
+        "SELECT spike_multiplier, spike_floor, work_days, reminder_days, email_kinds,"
+        " known_networks FROM alert_settings"
+    ).fetchone()
+    assert row == (
+        4.0,
+        20,
+        "01234",
+        "14,3",
+        "expired,off_hours",
+        "203.0.113.0/24\n2001:db8::1/128",
+    )
+    bad = {
+        **good,
+        "spike_multiplier": "x",
+        "work_start_hour": "20",
+        "work_end_hour": "8",
+        "work_days": [],
+        "reminder_days": "0",
+        "known_networks": "not-a-net",
+    }
+    response = user_web.post("/settings/alerts", bad)
+    text = response.get_data(as_text=True)
+    assert response.status_code == 422
+    for message in [
+        "from 1.5 to 50",
+        "after its start",
+        "at least one working day",
+        "List days from 1 to 60",
+        "is not an address or network",
+    ]:
+        assert message in text, message
+    assert db.execute("SELECT spike_floor FROM alert_settings").fetchone()[0] == 20

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
-from .. import accounts, ratelimit
-from ..db import get_db
+from .. import accounts, notifications, ratelimit
+from ..db import get_db, transaction
 from ..errors import ValidationError
 from ..web import now, too_many
 
@@ -33,16 +41,40 @@ def index():
     return _page(value, errors)
 
 
-def _page(value, errors=None, password_errors=None):
+def _page(value, errors=None, password_errors=None, alert_errors=None, alert_form=None):
+    db = get_db()
     page = render_template(
         "settings/index.html",
+        alerts=alert_form or notifications.settings(db, current_user.id),
+        alert_errors=alert_errors or {},
+        kinds=notifications.KINDS,
+        email_on=bool(current_app.config["SMTP_URL"]),
         timezones=accounts.timezone_names(),
         value=value,
         now_utc=now(),
         errors=errors or {},
         password_errors=password_errors or {},
     )
-    return page, 422 if errors or password_errors else 200
+    return page, 422 if errors or password_errors or alert_errors else 200
+
+
+@bp.post("/alerts")
+@login_required
+def alerts():
+    """Save what to watch for, and which notices come by email."""
+    db = get_db()
+    try:
+        with transaction(db):
+            notifications.update_settings(db, current_user.id, request.form)
+    except ValidationError as exc:
+        form = {
+            **request.form.to_dict(),
+            "work_days": "".join(request.form.getlist("work_days")),
+            "email_kinds": ",".join(request.form.getlist("email_kinds")),
+        }
+        return _page(current_user.timezone, alert_errors=exc.fields, alert_form=form)
+    flash("Alert settings saved.", "success")
+    return redirect(url_for("settings.index"))
 
 
 @bp.post("/password")
