@@ -477,3 +477,48 @@ def test_alert_settings_are_validated_and_saved(user_web, db):
     ]:
         assert message in text, message
     assert db.execute("SELECT spike_floor FROM alert_settings").fetchone()[0] == 20
+
+
+def test_revoke_the_pat_from_its_alert_inline(
+    app, api, pat, user_web, other_web, db, clock
+):
+    clock.current = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
+    submit(api, pat["token"])
+    detect(app, db, clock)
+    notice_id = db.execute("SELECT id FROM notifications").fetchone()[0]
+    confirm = user_web.get(f"/alerts/{notice_id}/revoke", htmx=True).get_data(
+        as_text=True
+    )
+    assert (
+        "<html" not in confirm and "Extensions using it are refused at once" in confirm
+    )
+    other_web.register("bob@example.com")
+    assert other_web.post(f"/alerts/{notice_id}/revoke", htmx=True).status_code == 404
+    assert db.execute("SELECT revoked_at FROM pats").fetchone()[0] is None
+    done = user_web.post(f"/alerts/{notice_id}/revoke", htmx=True).get_data(
+        as_text=True
+    )
+    assert "is revoked" in done and "Revoke this PAT" not in done
+    assert db.execute("SELECT revoked_at FROM pats").fetchone()[0] is not None
+    assert submit(api, pat["token"]).get_json()["reason"] == "revoked"
+    page = user_web.get(f"/alerts/{notice_id}/revoke")  # without JavaScript: a page
+    assert page.status_code == 200 and "<html" in page.get_data(as_text=True)
+
+
+def test_off_hours_follow_daylight_saving_in_the_persons_timezone(
+    app, api, pat, user_web, db, clock
+):
+    user_web.post("/settings/", {"timezone": "Europe/Paris"})
+    clock.current = datetime(
+        2026, 3, 30, 5, 30, tzinfo=UTC
+    )  # 07:30 in Paris (CEST, UTC+2)
+    submit(api, pat["token"])
+    detect(app, db, clock)
+    assert "off_hours" not in kinds(db)
+    clock.current = datetime(
+        2026, 3, 27, 5, 30, tzinfo=UTC
+    )  # 06:30 in Paris (CET, UTC+1)
+    submit(api, pat["token"])
+    detect(app, db, clock)
+    assert kinds(db) == ["off_hours"]
+    assert "06:30" in db.execute("SELECT body FROM notifications").fetchone()[0]
