@@ -214,7 +214,7 @@ def test_alerts_page_badge_mark_read_and_revoke_link(
         and 'hx-trigger="every 30s"' in count
     )
     page = user_web.get("/alerts/").get_data(as_text=True)
-    assert "outside your normal hours" in page and f"/pats/{pat['id']}/revoke" in page
+    assert "outside your normal hours" in page and "Revoke this PAT" in page
     notice_id = db.execute("SELECT id FROM notifications").fetchone()[0]
     fragment = user_web.post(f"/alerts/{notice_id}/read", htmx=True)
     assert fragment.status_code == 200 and "notice--unread" not in fragment.get_data(
