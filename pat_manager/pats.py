@@ -276,15 +276,20 @@ def get_owned(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:
     return row
 
 
+# A PAT with its template's name and the account default's, as lists show it.
+_LISTED = (
+    "SELECT p.*, t.name AS template_name, dt.name AS default_template_name"
+    " FROM pats p JOIN users u ON u.id = p.user_id"
+    " LEFT JOIN cv_templates t ON t.id = p.template_id"
+    " LEFT JOIN cv_templates dt ON dt.id = u.default_template_id"
+)
+
+
 def list_for_user(db: sqlite_utils.Database, user_id: int) -> list[dict]:
     """Every PAT of the account with its template's name, active ones first."""
     return list(
         db.query(
-            "SELECT p.*, t.name AS template_name, dt.name AS default_template_name"
-            " FROM pats p JOIN users u ON u.id = p.user_id"
-            " LEFT JOIN cv_templates t ON t.id = p.template_id"
-            " LEFT JOIN cv_templates dt ON dt.id = u.default_template_id"
-            " WHERE p.user_id = ?"
+            _LISTED + " WHERE p.user_id = ?"
             " ORDER BY p.revoked_at IS NOT NULL, p.created_at DESC, p.id DESC",
             (user_id,),
         )
@@ -293,15 +298,7 @@ def list_for_user(db: sqlite_utils.Database, user_id: int) -> list[dict]:
 
 def get_listed(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:
     """One PAT with the same joined fields as `list_for_user`, for re-rendering its row."""
-    row = one(
-        db,
-        "SELECT p.*, t.name AS template_name, dt.name AS default_template_name"
-        " FROM pats p JOIN users u ON u.id = p.user_id"
-        " LEFT JOIN cv_templates t ON t.id = p.template_id"
-        " LEFT JOIN cv_templates dt ON dt.id = u.default_template_id"
-        " WHERE p.id = ? AND p.user_id = ?",
-        (pat_id, user_id),
-    )
+    row = one(db, _LISTED + " WHERE p.id = ? AND p.user_id = ?", (pat_id, user_id))
     if row is None:
         raise NotFound()
     return row
