@@ -24,15 +24,16 @@ def backup(database: str | Path, target: str | Path) -> int:
         raise BackupError(f"The folder {target.parent} does not exist.")
     partial = target.with_name(f".{target.name}.partial")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
+    source = sqlite3.connect(Path(database).resolve().as_uri() + "?mode=ro", uri=True)
     try:
         fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.close(fd)
         copy = sqlite3.connect(partial)
         try:
-            # Page by page, so writers are held up only briefly; SQLite restarts
-            # the copy by itself if the source changes underneath it.
-            source.backup(copy, pages=1024)
+            # In one step: a step-by-step copy starts over whenever the app writes
+            # in between, and under steady load never finishes. In WAL mode this
+            # reader holds a snapshot and writers carry on meanwhile.
+            source.backup(copy, pages=-1)
             copy.execute("PRAGMA journal_mode = DELETE")
             status = copy.execute("PRAGMA integrity_check").fetchone()[0]
         finally:

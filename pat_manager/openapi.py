@@ -47,6 +47,9 @@ _TEMPLATE = {
     ]
 }
 _TIME = {"type": "string", "format": "date-time"}
+# Text the server accepts: no control characters (tab and line breaks aside) and
+# no text-direction overrides.
+_TEXT_PATTERN = "^[^\\u0000-\\u0008\\u000b\\u000c\\u000e-\\u001f\\u007f\\u202a-\\u202e\\u2066-\\u2069]*$"
 _EXPIRES_HEADER = {
     "X-PAT-Expires-At": {
         "description": "The PAT's expiry (RFC 3339, UTC), or `none`.",
@@ -170,16 +173,19 @@ SPEC = {
                                     "title": {
                                         "type": "string",
                                         "maxLength": TEXT_MAX,
+                                        "pattern": _TEXT_PATTERN,
                                         "nullable": True,
                                     },
                                     "company": {
                                         "type": "string",
                                         "maxLength": TEXT_MAX,
+                                        "pattern": _TEXT_PATTERN,
                                         "nullable": True,
                                     },
                                     "notes": {
                                         "type": "string",
                                         "maxLength": NOTES_MAX,
+                                        "pattern": _TEXT_PATTERN,
                                         "nullable": True,
                                     },
                                 },

@@ -26,6 +26,8 @@ class Limit:
 
 LOGIN_PER_ACCOUNT = Limit("login-account", 10, 15 * 60)
 LOGIN_PER_IP = Limit("login-ip", 30, 15 * 60)
+# Counted per login session, so a stolen session that burns its tries cannot stop
+# the owner from re-entering their password (to change it and end that session).
 REVEAL_PASSWORD = Limit("reveal-password", 5, 15 * 60)
 BAD_TOKEN_PER_IP = Limit("bad-token-ip", 30, 60)
 

@@ -13,12 +13,23 @@ from .tokens import redact
 log = logging.getLogger(__name__)
 
 
+class _Redact(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg, record.args = redact(record.getMessage()), None
+        return True
+
+
 class RedactingLogger(Logger):
-    """gunicorn's logger, with token-shaped strings blanked out of access lines.
+    """gunicorn's logger, with token-shaped strings blanked out of its lines.
 
     The access format already leaves out query strings and the Basic-auth user;
-    this catches a token pasted into a URL path too.
+    this catches a token pasted into a URL path, and the error log's quotes of
+    malformed requests (a token in a method or header name).
     """
+
+    def setup(self, cfg):
+        super().setup(cfg)
+        self.error_log.addFilter(_Redact())
 
     def atoms(self, resp, req, environ, request_time):
         atoms = super().atoms(resp, req, environ, request_time)

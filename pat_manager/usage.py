@@ -116,6 +116,7 @@ def record_within(
     outcome: str,
     job_url: str | None = None,
     submission_id: int | None = None,
+    keep_event: bool = True,
 ) -> None:
     """Log one request made with a PAT, bump its rollups, and on success its last use.
 
@@ -123,26 +124,30 @@ def record_within(
     commit together). The owner's timezone decides the day the request counts in;
     read under the write lock, a timezone change (which recounts the days) cannot
     slip in between and leave this request on a day of the old timezone.
+
+    keep_event=False (for a client hammering past its rate limit) still counts the
+    request in the rollups, which do not grow, but adds no row to the log.
     """
     stamp = to_db(at)
     tz_name = owner_timezone(db, pat["user_id"])
-    db.conn.execute(
-        "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
-        " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-        (
-            pat["id"],
-            pat["user_id"],
-            stamp,
-            ip,
-            (user_agent or "")[:USER_AGENT_MAX] or None,
-            method,
-            redact(path)[:500],
-            status,
-            outcome,
-            job_url,
-            submission_id,
-        ),
-    )
+    if keep_event:
+        db.conn.execute(
+            "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
+            " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                pat["id"],
+                pat["user_id"],
+                stamp,
+                ip,
+                redact(user_agent or "")[:USER_AGENT_MAX] or None,
+                method,
+                redact(path)[:500],
+                status,
+                outcome,
+                job_url,
+                submission_id,
+            ),
+        )
     add_counts(
         db,
         [(pat["id"], pat["user_id"], bucket_of(at), outcome, 1)],

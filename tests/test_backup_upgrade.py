@@ -175,3 +175,51 @@ def test_upgrade_from_every_older_version_keeps_every_row(tmp_path, version):
             ("2026-01-04", 1)
         ]
         assert db.conn.execute("SELECT submission_count FROM pats").fetchone()[0] == 1
+
+
+def test_backup_finishes_under_steady_writes_on_a_larger_database(
+    app, user_web, db, tmp_path, clock
+):
+    """A step-by-step copy restarts on every write and never ends; ours is one step."""
+    import time as _time
+
+    from pat_manager import demo
+    from pat_manager.accounts import get_user
+    from pat_manager.tokens import derive_token_key
+
+    demo.seed(
+        db,
+        get_user(db, 1),
+        events=20_000,
+        days=30,
+        now=clock.now(),
+        free_tier_limit=3,
+        token_key=derive_token_key(SECRET_KEY),
+    )
+    stop = threading.Event()
+
+    def writer():
+        conn = connect(app.config["DATABASE"])
+        n = 0
+        while not stop.is_set():
+            with transaction(conn):
+                conn.execute(
+                    "INSERT INTO rate_limits (key, window_start, count) VALUES (?, ?, 1)",
+                    (f"load-{n}", n),
+                )
+            n += 1
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        while not db.execute("SELECT COUNT(*) FROM rate_limits").fetchone()[0]:
+            _time.sleep(0.01)  # the writer is under way
+        backup.backup(app.config["DATABASE"], tmp_path / "big.sqlite3")
+        written_meanwhile = db.execute("SELECT COUNT(*) FROM rate_limits").fetchone()[0]
+    finally:
+        stop.set()
+        thread.join()
+    copy = sqlite3.connect(tmp_path / "big.sqlite3")
+    assert copy.execute("SELECT COUNT(*) FROM usage_events").fetchone()[0] == 20_000
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert written_meanwhile > 0

@@ -477,3 +477,86 @@ def test_seed_demo_respects_broken_templates_and_creation_times(
         db.execute("SELECT SUM(submission_count) FROM pats").fetchone()[0]
         == result["submissions"]
     )
+
+
+def test_head_requests_change_nothing(user_web, db, clock):
+    pat_id, token = user_web.new_token()
+    template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
+    response = user_web.create_pat("Fresh one")
+    created = response.headers["Location"]
+    for url in [
+        f"/pats/{pat_id}/revoke",
+        f"/pats/{pat_id}/reveal",
+        created,
+        f"/templates/{template_id}/delete",
+        f"/pats/{pat_id}/template",
+    ]:
+        user_web.client.head(url)
+    assert (
+        db.execute("SELECT COUNT(*) FROM pats WHERE revoked_at IS NOT NULL").fetchone()[
+            0
+        ]
+        == 0
+    )
+    assert db.execute("SELECT COUNT(*) FROM pat_reveals").fetchone()[0] == 0
+    assert db.execute("SELECT COUNT(*) FROM cv_templates").fetchone()[0] == 1
+    assert "cvf_" in user_web.get(created).get_data(as_text=True)  # still shown once
+
+
+def test_a_stolen_session_cannot_block_the_owner_from_changing_the_password(
+    user_web, app, clock
+):
+    from pat_manager import ratelimit
+
+    thief = Web(app.test_client())
+    thief.login()
+    pat_id, _ = user_web.new_token()
+    clock.advance(minutes=11)
+    for _ in range(ratelimit.REVEAL_PASSWORD.max + 1):
+        thief.post(f"/pats/{pat_id}/reveal", {"password": "guess"})
+    changed = user_web.post(
+        "/settings/password",
+        {"current_password": PASSWORD, "new_password": "a brand new secret"},
+    )
+    assert changed.status_code == 302
+    assert thief.get("/pats/").status_code == 302  # the thief's session has ended
+
+
+def test_login_limit_keys_store_no_typed_text(web, db):
+    long_email = "x" * 5000 + "@example.com"
+    web.login(long_email, "wrong password")
+    keys = [r[0] for r in db.execute("SELECT key FROM rate_limits")]
+    assert keys and all(len(k) < 80 for k in keys)
+
+
+def test_backup_of_a_path_with_odd_characters(tmp_path, clock):
+    from pat_manager import backup, create_app
+    from tests.conftest import SECRET_KEY
+
+    folder = tmp_path / "odd?dir#x %y"
+    app = create_app(
+        {
+            "INSTANCE_PATH": str(folder),
+            "DATABASE": str(folder / "db.sqlite3"),
+            "SECRET_KEY": SECRET_KEY,
+            "CLOCK": clock,
+        }
+    )
+    Web(app.test_client()).register()
+    target = tmp_path / "copy.sqlite3"
+    backup.backup(folder / "db.sqlite3", target)
+    import sqlite3
+
+    assert (
+        sqlite3.connect(target).execute("SELECT COUNT(*) FROM users").fetchone()[0] == 1
+    )
+    assert not (tmp_path / "odd").exists()
+
+
+def test_tokens_in_user_agents_are_redacted(user_web, app, db):
+    _, token = user_web.new_token()
+    app.test_client().get(
+        "/api/v1/token", headers={**bearer(token), "User-Agent": f"ext {token}"}
+    )
+    agent = db.execute("SELECT user_agent FROM usage_events").fetchone()[0]
+    assert token not in agent and "cvf_[redacted]" in agent

@@ -24,6 +24,15 @@ def test_state_changing_requests_need_csrf(user_web, db):
             response = user_web.post(url, data, htmx=htmx, csrf=False)
             assert response.status_code == 400, (url, htmx)
             assert "expired" in response.get_data(as_text=True)
+    for url in [
+        f"/pats/{pat_id}/revoke",
+        f"/pats/{pat_id}/reveal",
+        f"/templates/{template_id}/delete",
+        f"/pats/{pat_id}/created",
+    ]:
+        assert user_web.client.head(url).status_code in (200, 302), (
+            url
+        )  # HEAD acts like GET
     assert db.execute("SELECT COUNT(*) FROM pats").fetchone()[0] == 1
     assert db.execute("SELECT revoked_at FROM pats").fetchone()[0] is None
     assert db.execute("SELECT COUNT(*) FROM cv_templates").fetchone()[0] == 1

@@ -79,7 +79,7 @@ def revoke_pat(notice_id):
     notice = owned(notifications.get_owned, current_user.id, notice_id)
     if notice["pat_id"] is None:
         abort(404)
-    if request.method == "GET":
+    if request.method != "POST":
         return page_or_fragment(
             "alerts/revoke.html",
             "alerts/_notice.html",

@@ -84,6 +84,7 @@ def _authenticate():
     limit = _api_limit()
     decision = ratelimit.check(db, limit, result.pat["id"], moment)
     if not decision.allowed:
+        g.pat_over_limit = True
         return _too_many(
             decision, f"Too many requests for this PAT (limit: {limit.describe()})."
         )
@@ -131,6 +132,7 @@ def _record_usage_within(db, status: int, outcome: str, submission=None) -> None
             outcome=outcome,
             job_url=submission["url"] if submission else None,
             submission_id=submission["id"] if submission else None,
+            keep_event=not g.get("pat_over_limit"),
         )
         if g.get("pat") is not None:
             ratelimit.count(db, _api_limit(), g.pat["id"], at)
@@ -178,10 +180,15 @@ def _record_unrouted(response):
         and "Authorization" in request.headers
     ):
         try:
-            result = pats.authenticate_token(
-                get_db(), _bearer_token(), token_key(), now()
-            )
+            db, moment = get_db(), now()
+            result = pats.authenticate_token(db, _bearer_token(), token_key(), moment)
             g.usage_pat = result.pat
+            if result.ok:
+                # Counted against the PAT's limit like any call; past it, no log rows.
+                g.pat = result.pat
+                g.pat_over_limit = not ratelimit.check(
+                    db, _api_limit(), result.pat["id"], moment
+                ).allowed
         except Exception:
             log.exception("could not check the token of an unrouted API request")
             return response

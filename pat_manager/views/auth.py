@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from urllib.parse import urlsplit
 
@@ -66,7 +67,7 @@ def register():
     """Create an account with email and password."""
     if current_app.config["REGISTRATION"] != "open":
         return render_template("auth/register_closed.html"), 403
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template("auth/register.html", errors={}, email="")
 
     email = request.form.get("email", "")
@@ -92,7 +93,7 @@ def register():
 def login():
     """Log in; the error never says whether the email has an account."""
     next_url = safe_next(request.values.get("next"))
-    if request.method == "GET":
+    if request.method != "POST":
         if current_user.is_authenticated:
             return redirect(next_url or url_for("pats.index"))
         return render_template(
@@ -101,7 +102,10 @@ def login():
 
     email = request.form.get("email", "")
     db, ip, moment = get_db(), client_ip(), now()
-    account_key = accounts.normalize_email(email)
+    # Hashed: the typed email (any length, or a pasted token) is never stored as is.
+    account_key = hashlib.sha256(accounts.normalize_email(email).encode()).hexdigest()[
+        :32
+    ]
     for limit, subject in (
         (ratelimit.LOGIN_PER_ACCOUNT, account_key),
         (ratelimit.LOGIN_PER_IP, ip),

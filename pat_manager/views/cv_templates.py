@@ -123,7 +123,7 @@ def delete(template_id):
     """Confirm (naming the PATs it breaks), then delete."""
     template = owned(cv_templates.get_owned, current_user.id, template_id)
     affected = cv_templates.pats_using(get_db(), current_user.id, template_id)
-    if request.method == "GET":
+    if request.method != "POST":
         return render_template(
             "cv_templates/delete.html", template=template, affected=affected
         )

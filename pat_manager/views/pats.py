@@ -149,6 +149,9 @@ def create():
 def created(pat_id):
     """The full token, once, right after creation."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
+    if request.method == "HEAD":
+        # A link checker's HEAD must not use up the one showing of the token.
+        return no_store(make_response("", 200))
     just_created = session.pop("show_token_once", None) == pat["id"]
     if not (
         just_created
@@ -182,7 +185,7 @@ def reveal(pat_id):
     if request.method == "POST" and "password" in request.form:
         db, moment = get_db(), now()
         decision = ratelimit.check(
-            db, ratelimit.REVEAL_PASSWORD, current_user.id, moment
+            db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
         )
         if not decision.allowed:
             log.warning(
@@ -192,7 +195,9 @@ def reveal(pat_id):
         if accounts.check_password(db, current_user.id, request.form["password"]):
             mark_password_entered()
         else:
-            ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+            ratelimit.hit(
+                db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
+            )
             log.warning(
                 "reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id
             )
@@ -200,7 +205,7 @@ def reveal(pat_id):
 
     # A wrong password is refused even inside the grace window: typing one is a
     # sign that someone else may be at the keyboard.
-    if request.method == "GET" or errors or not _password_is_fresh():
+    if request.method != "POST" or errors or not _password_is_fresh():
         context = {
             "pat": pat,
             "errors": errors,
@@ -238,7 +243,7 @@ def reveal(pat_id):
 def revoke(pat_id):
     """Ask, then revoke: the token stops working on the very next request."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
-    if request.method == "GET":
+    if request.method != "POST":
         return page_or_fragment(
             "pats/revoke.html", "pats/_pat.html", pat=pat, state="confirm-revoke"
         )

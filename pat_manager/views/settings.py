@@ -82,7 +82,9 @@ def alerts():
 def change_password():
     """Change the password; every other session of the account ends."""
     db, moment = get_db(), now()
-    decision = ratelimit.check(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+    decision = ratelimit.check(
+        db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
+    )
     if not decision.allowed:
         return too_many(decision, "Too many wrong passwords.")
     try:
@@ -95,7 +97,9 @@ def change_password():
         )
     except ValidationError as exc:
         if "current_password" in exc.fields:
-            ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.id, moment)
+            ratelimit.hit(
+                db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
+            )
         return _page(current_user.timezone, password_errors=exc.fields)
 
     log.info(
