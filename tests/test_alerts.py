@@ -522,3 +522,46 @@ def test_off_hours_follow_daylight_saving_in_the_persons_timezone(
     detect(app, db, clock)
     assert kinds(db) == ["off_hours"]
     assert "06:30" in db.execute("SELECT body FROM notifications").fetchone()[0]
+
+
+class FailingInbox:
+    """An SMTP server that is up but refuses mail for a while (451: try later)."""
+
+    def __init__(self):
+        self.refuse, self.messages = True, []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        if self.refuse:
+            return "451 Requested action aborted: local error, try again later"
+        self.messages.append(envelope)
+        return "250 OK"
+
+
+def test_a_refusing_smtp_server_keeps_mail_queued_until_it_accepts(
+    app, api, pat, db, clock
+):
+    inbox = FailingInbox()
+    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    try:
+        app.config["SMTP_URL"] = (
+            f"smtp://127.0.0.1:{controller.port}?from=pats@example.org"
+        )
+        db.execute(
+            "INSERT OR REPLACE INTO alert_settings (user_id, email_kinds) VALUES (1, 'off_hours')"
+        )
+        clock.current = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
+        submit(api, pat["token"])
+        detect(app, db, clock)
+        for minutes in (0, 1, 2):
+            clock.advance(minutes=minutes)
+            jobs.run_job(db, "flush_outbox", clock.now(), app.config)
+        attempts, sent = db.execute("SELECT attempts, sent_at FROM outbox").fetchone()
+        assert attempts == 3 and sent is None and inbox.messages == []
+        inbox.refuse = False
+        clock.advance(minutes=5)
+        jobs.run_job(db, "flush_outbox", clock.now(), app.config)
+        jobs.run_job(db, "flush_outbox", clock.now(), app.config)
+        assert len(inbox.messages) == 1
+    finally:
+        controller.stop()
