@@ -186,6 +186,13 @@ def seed(
         done += len(chunk)
         if progress:
             progress(len(chunk))
+    with transaction(db):
+        # Invented history is not news: the detectors watch traffic from here on.
+        db.conn.execute("INSERT OR IGNORE INTO job_runs (name) VALUES ('detect')")
+        db.conn.execute(
+            "UPDATE job_runs SET cursor = MAX(cursor,"
+            " (SELECT COALESCE(MAX(id), 0) FROM usage_events)) WHERE name = 'detect'"
+        )
     return {
         "events": events,
         "submissions": submitted,

@@ -14,7 +14,7 @@ from .clock import UTC, from_db, to_db, zone
 from .notifications import notify, settings
 from .usage import SUCCESS_OUTCOMES
 
-BATCH = 1000
+BATCH = 5000
 DUPLICATES_PER_HOUR = 3
 DAY_NAMES = [
     "Monday",
@@ -52,45 +52,47 @@ def _known(network: str, known_networks: str) -> bool:
 
 def run(db: sqlite_utils.Database, now: datetime, cursor: int, email: bool) -> int:
     """Look at usage events after `cursor`; return the new cursor. The caller
-    holds a write transaction; notices are deduplicated, so a rerun is harmless."""
+    holds a write transaction; notices are deduplicated, so a rerun is harmless.
+
+    Work is per PAT and per day, not per event (settings, known networks and
+    told-today marks are kept for the batch), so the write lock is held briefly
+    even when a busy extension has sent thousands of requests since the last run.
+    """
     rows = db.conn.execute(
         "SELECT e.id, e.pat_id, e.user_id, e.at, e.ip, e.outcome, e.submission_id,"
-        " p.name, u.timezone FROM usage_events e JOIN pats p ON p.id = e.pat_id"
-        " JOIN users u ON u.id = e.user_id WHERE e.id > ? ORDER BY e.id LIMIT ?",
+        " p.name, u.timezone, s.duplicate_of FROM usage_events e"
+        " JOIN pats p ON p.id = e.pat_id JOIN users u ON u.id = e.user_id"
+        " LEFT JOIN submissions s ON s.id = e.submission_id"
+        " WHERE e.id > ? ORDER BY e.id LIMIT ?",
         (cursor, BATCH),
     ).fetchall()
+    prefs_of: dict[int, dict] = {}
+    networks_of: dict[int, dict[str, str]] = {}
+    told: set = set()
     # The latest submission of each PAT on each local day is where a spike shows.
     spike_checks: dict = {}
-    for (
-        event_id,
-        pat_id,
-        user_id,
-        at_text,
-        ip,
-        outcome,
-        submission_id,
-        name,
-        tz,
-    ) in rows:
+    for (event_id, pat_id, user_id, at_text, ip, outcome, submission_id, name, tz,
+         duplicate_of) in rows:  # fmt: skip
         cursor = event_id
         if outcome not in SUCCESS_OUTCOMES:
             continue
         at = from_db(at_text)
-        prefs = settings(db, user_id)
-        context = {
-            "db": db,
-            "now": now,
-            "user_id": user_id,
-            "pat_id": pat_id,
-            "name": name,
-            "email": email,
-        }
-        _new_network(context, ip, at, tz, prefs)
+        prefs = prefs_of.get(user_id) or prefs_of.setdefault(
+            user_id, settings(db, user_id)
+        )
+        context = {"db": db, "now": now, "user_id": user_id, "pat_id": pat_id,
+                   "name": name, "email": email, "told": told}  # fmt: skip
+        if pat_id not in networks_of:
+            networks_of[pat_id] = dict(db.conn.execute(
+                "SELECT network, first_seen FROM pat_networks WHERE pat_id = ?", (pat_id,)
+            ).fetchall())  # fmt: skip
+        _new_network(context, ip, at, tz, prefs, networks_of[pat_id])
         _off_hours(context, at, tz, prefs)
         if submission_id is not None:
             day = at.astimezone(zone(tz)).date().isoformat()
             spike_checks[(pat_id, day)] = (at, tz, context, prefs)
-            _duplicates(context, at, tz)
+            if duplicate_of is not None:
+                _duplicates(context, at, tz)
     for at, tz, context, prefs in spike_checks.values():
         _sudden_increase(context, at, tz, prefs)
     return cursor
@@ -99,6 +101,9 @@ def run(db: sqlite_utils.Database, now: datetime, cursor: int, email: bool) -> i
 def _tell(
     context, kind: str, title: str, body: str, key: str, pat: bool = True
 ) -> None:
+    if key in context["told"]:
+        return
+    context["told"].add(key)
     notify(
         context["db"],
         user_id=context["user_id"],
@@ -112,23 +117,21 @@ def _tell(
     )
 
 
-def _new_network(context, ip, at: datetime, tz: str, prefs: dict) -> None:
+def _new_network(context, ip, at: datetime, tz: str, prefs: dict, known: dict) -> None:
     network = network_of(ip)
-    if network is None:
+    if network is None or network in known:
         return
     db, pat_id = context["db"], context["pat_id"]
     start_of_day = datetime.combine(
         at.astimezone(zone(tz)).date(), time(0), tzinfo=zone(tz)
     )
-    had_history = db.conn.execute(
-        "SELECT 1 FROM pat_networks WHERE pat_id = ? AND first_seen < ? LIMIT 1",
-        (pat_id, to_db(start_of_day)),
-    ).fetchone()
-    inserted = db.conn.execute(
+    had_history = any(from_db(seen) < start_of_day for seen in known.values())
+    known[network] = to_db(at)
+    db.conn.execute(
         "INSERT OR IGNORE INTO pat_networks (pat_id, network, first_seen) VALUES (?, ?, ?)",
         (pat_id, network, to_db(at)),
-    ).rowcount
-    if inserted and had_history and not _known(network, prefs["known_networks"]):
+    )
+    if had_history and not _known(network, prefs["known_networks"]):
         _tell(
             context,
             "unknown_location",
@@ -194,7 +197,8 @@ def _sudden_increase(context, at: datetime, tz: str, prefs: dict) -> None:
 def _duplicates(context, at: datetime, tz: str) -> None:
     db = context["db"]
     count = db.conn.execute(
-        "SELECT COUNT(*) FROM submissions WHERE user_id = ? AND duplicate_of IS NOT NULL"
+        "SELECT COUNT(*) FROM submissions INDEXED BY submissions_user_created"
+        " WHERE user_id = ? AND duplicate_of IS NOT NULL"
         " AND created_at > ? AND created_at <= ?",
         (context["user_id"], to_db(at - timedelta(hours=1)), to_db(at)),
     ).fetchone()[0]

@@ -16,6 +16,7 @@ from .clock import from_db, to_db, zone
 from .db import transaction
 
 log = logging.getLogger(__name__)
+DETECT_BATCHES_PER_RUN = 10
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,19 @@ def _email_on(config) -> bool:
 
 
 def detect(db, now, config) -> str:
-    with transaction(db):
-        cursor = db.conn.execute(
-            "SELECT cursor FROM job_runs WHERE name = 'detect'"
-        ).fetchone()[0]
-        new_cursor = detectors.run(db, now, cursor, _email_on(config))
-        db.conn.execute(
-            "UPDATE job_runs SET cursor = ? WHERE name = 'detect'", (new_cursor,)
-        )
+    """Batches of new usage, each in a short transaction of its own, so requests
+    keep flowing between them; a larger backlog is finished by later runs."""
+    for _ in range(DETECT_BATCHES_PER_RUN):
+        with transaction(db):
+            cursor = db.conn.execute(
+                "SELECT cursor FROM job_runs WHERE name = 'detect'"
+            ).fetchone()[0]
+            new_cursor = detectors.run(db, now, cursor, _email_on(config))
+            db.conn.execute(
+                "UPDATE job_runs SET cursor = ? WHERE name = 'detect'", (new_cursor,)
+            )
+        if new_cursor == cursor:
+            break
     return f"events up to {new_cursor}"
 
 

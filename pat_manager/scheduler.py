@@ -87,7 +87,7 @@ class Scheduler:
 
 def start_in_worker(app) -> Scheduler | None:
     """Called in each gunicorn worker after fork (threads do not survive a fork)."""
-    if not app.config["SCHEDULER"]:
+    if not app.config.get("SCHEDULER"):
         return None
     scheduler = Scheduler(app)
     scheduler.start()

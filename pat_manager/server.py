@@ -78,10 +78,14 @@ def checkpoint_on_exit(database: str):
 
 
 def _start_scheduler(_server, worker) -> None:
-    """Each worker runs a scheduler thread; a lease lets only one run jobs."""
+    """Each worker runs a scheduler thread; a lease lets only one run jobs. A
+    scheduler that cannot start is logged, never a reason not to serve."""
     from .scheduler import start_in_worker
 
-    start_in_worker(worker.app.wsgi())
+    try:
+        start_in_worker(worker.app.wsgi())
+    except Exception:
+        log.exception("the scheduler did not start in worker %s", worker.pid)
 
 
 def gunicorn_options(host: str, port: int, workers: int, database: str) -> dict:

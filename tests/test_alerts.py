@@ -565,3 +565,25 @@ def test_a_refusing_smtp_server_keeps_mail_queued_until_it_accepts(
         assert len(inbox.messages) == 1
     finally:
         controller.stop()
+
+
+def test_a_worker_serves_even_when_its_scheduler_cannot_start(monkeypatch):
+    from flask import Flask
+
+    from pat_manager import scheduler, server
+
+    class Worker:
+        pid = 1
+
+        class app:  # noqa: N801 - gunicorn's attribute name
+            @staticmethod
+            def wsgi():
+                return Flask("other")  # an app without our settings (the bench baseline)
+
+    server._start_scheduler(None, Worker())  # no exception: not ours, nothing started
+
+    def broken(app):
+        raise RuntimeError("no scheduler today")
+
+    monkeypatch.setattr(scheduler, "start_in_worker", broken)
+    server._start_scheduler(None, Worker())  # logged, not raised
