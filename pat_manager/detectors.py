@@ -71,6 +71,8 @@ def run(db: sqlite_utils.Database, now: datetime, cursor: int, email: bool) -> i
     told: set = set()
     # The latest submission of each PAT on each local day is where a spike shows.
     spike_checks: dict = {}
+    # Likewise the latest repeated job of each account in each hour.
+    duplicate_checks: dict = {}
     for (event_id, pat_id, user_id, at_text, ip, outcome, submission_id, name, tz,
          duplicate_of) in rows:  # fmt: skip
         cursor = event_id
@@ -92,9 +94,12 @@ def run(db: sqlite_utils.Database, now: datetime, cursor: int, email: bool) -> i
             day = at.astimezone(zone(tz)).date().isoformat()
             spike_checks[(pat_id, day)] = (at, tz, context, prefs)
             if duplicate_of is not None:
-                _duplicates(context, at, tz)
+                hour = at.astimezone(UTC).strftime("%Y-%m-%dT%H")
+                duplicate_checks[(user_id, hour)] = (at, tz, context)
     for at, tz, context, prefs in spike_checks.values():
         _sudden_increase(context, at, tz, prefs)
+    for at, tz, context in duplicate_checks.values():
+        _duplicates(context, at, tz)
     return cursor
 
 
