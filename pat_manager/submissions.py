@@ -173,8 +173,11 @@ def duplicate_of(
 ) -> int | None:
     """The account's latest submission of the same job within 30 days, if any."""
     row = db.conn.execute(
-        "SELECT id FROM submissions WHERE user_id = ? AND normalized_url = ?"
-        " AND created_at >= ? ORDER BY id DESC LIMIT 1",
+        # Without the hint SQLite scans every submission of the last 30 days (by
+        # date) and sorts them; this walks the job's own submissions, newest first.
+        "SELECT id FROM submissions INDEXED BY submissions_user_normalized"
+        " WHERE user_id = ? AND normalized_url = ? AND created_at >= ?"
+        " ORDER BY id DESC LIMIT 1",
         (user_id, normalized_url, to_db(now - DUPLICATE_WINDOW)),
     ).fetchone()
     return row[0] if row else None
