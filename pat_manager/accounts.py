@@ -18,7 +18,9 @@ from .errors import ValidationError
 PASSWORD_MIN = 8
 PASSWORD_MAX = 1024
 EMAIL_MAX = 254
-_EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+# No commas, angle brackets, quotes or spaces: an address must stay one recipient
+# when it goes into a mail header.
+_EMAIL = re.compile(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
 # Checked against when the email is unknown, so a failed login takes as long
 # whether or not the account exists.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")

@@ -35,15 +35,18 @@ def network_of(ip: str | None) -> str | None:
         address = ipaddress.ip_address(ip)
     except ValueError:
         return None
+    if address.version == 6 and address.ipv4_mapped:
+        address = address.ipv4_mapped
     prefix = 24 if address.version == 4 else 48
     return str(ipaddress.ip_network(f"{address}/{prefix}", strict=False))
 
 
 def _known(network: str, known_networks: str) -> bool:
+    """Whether a listed network or address lies in (or covers) this network."""
     net = ipaddress.ip_network(network)
     for line in known_networks.split():
         try:
-            if net.subnet_of(ipaddress.ip_network(line, strict=False)):
+            if net.overlaps(ipaddress.ip_network(line, strict=False)):
                 return True
         except (ValueError, TypeError):
             continue
@@ -172,7 +175,7 @@ def _sudden_increase(context, at: datetime, tz: str, prefs: dict) -> None:
     until = int(at.timestamp())
     last_day = db.conn.execute(
         "SELECT COALESCE(SUM(count), 0) FROM usage_rollups WHERE pat_id = ?"
-        " AND outcome = 'submission' AND bucket > ? AND bucket <= ?",
+        " AND outcome = 'submission' AND bucket >= ? AND bucket <= ?",
         (pat_id, since - since % 900, until),
     ).fetchone()[0]
     today = at.astimezone(zone(tz)).date()

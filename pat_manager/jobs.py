@@ -54,8 +54,8 @@ def expire_pats(db, now, config) -> str:
     with transaction(db):
         rows = db.conn.execute(
             "SELECT id, user_id, name, expires_at FROM pats WHERE revoked_at IS NULL"
-            " AND expires_at IS NOT NULL AND expires_at <= ?",
-            (to_db(now),),
+            " AND expires_at IS NOT NULL AND expires_at <= ? AND expires_at > ?",
+            (to_db(now), to_db(now - timedelta(days=30))),
         ).fetchall()
         for pat_id, user_id, name, expires_at in rows:
             told += notifications.notify(
@@ -233,10 +233,19 @@ def run_job(db: sqlite_utils.Database, name: str, now: datetime, config) -> str:
     return result
 
 
-def run_due(db: sqlite_utils.Database, now: datetime, config) -> list[str]:
-    """Run every job whose interval has passed since its last start."""
+def run_due(
+    db: sqlite_utils.Database, now: datetime, config, still_leading=None
+) -> list[str]:
+    """Run every job whose interval has passed since its last start.
+
+    `still_leading` renews the scheduler's lease between jobs; if the lease was
+    lost (a job ran long and another worker took over), the rest wait their turn
+    there.
+    """
     ran = []
     for name, job in JOBS.items():
+        if ran and still_leading is not None and not still_leading():
+            break
         row = db.conn.execute(
             "SELECT last_started_at FROM job_runs WHERE name = ?", (name,)
         ).fetchone()

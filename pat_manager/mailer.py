@@ -4,7 +4,9 @@ retried with backoff when the server fails."""
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -42,14 +44,29 @@ def parse_smtp_url(url: str) -> SmtpSettings:
     if not parts.hostname:
         raise ValueError("needs a host, as in smtp://mail.example.org:587")
     try:
-        port = parts.port or (465 if parts.scheme == "smtps" else 25)
+        port = (
+            parts.port
+            if parts.port is not None
+            else (465 if parts.scheme == "smtps" else 25)
+        )
+        if not 1 <= port <= 65535:
+            raise ValueError
     except ValueError:
         raise ValueError("has a port that is not a number from 1 to 65535") from None
     query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
     sender = query.get("from", "")
-    if "@" not in sender:
-        raise ValueError("needs a from address, as in ?from=pats@example.org")
-    starttls = query.get("starttls", "false").lower() in ("1", "true", "yes")
+    if not plain_address(sender):
+        raise ValueError("needs one plain from address, as in ?from=pats@example.org")
+    starttls_text = query.get("starttls", "false").lower()
+    if starttls_text not in ("1", "true", "yes", "0", "false", "no"):
+        raise ValueError(
+            "has starttls=" + starttls_text[:20] + "; use starttls=true or false"
+        )
+    starttls = starttls_text in ("1", "true", "yes")
+    if starttls and parts.scheme == "smtps":
+        raise ValueError(
+            "uses smtps:// (TLS from the start) and starttls together; pick one"
+        )
     return SmtpSettings(
         host=parts.hostname,
         port=port,
@@ -83,11 +100,25 @@ def backoff(attempts: int) -> timedelta:
     return min(MAX_BACKOFF, timedelta(minutes=2 ** max(attempts - 1, 0)))
 
 
+MAX_RUN = timedelta(seconds=30)
+_ADDRESS = re.compile(
+    r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+"
+)
+
+
+def plain_address(text: str) -> bool:
+    """One bare address, nothing a mail header could read as more recipients."""
+    return bool(_ADDRESS.fullmatch(text or ""))
+
+
 def flush(
     db: sqlite_utils.Database, smtp: SmtpSettings, now: datetime, limit: int = 50
 ) -> int:
     """Send due mail; return how many went out. Safe to run from several processes:
-    a row is claimed in a write transaction before it is sent."""
+    a row is claimed in a write transaction before it is sent. A run stops after
+    MAX_RUN, far inside the claim, and each claim counts from the moment it is made,
+    so a slow server can never let a claim lapse while its sender still works."""
+    started = time.monotonic()
     sent = 0
     due = db.conn.execute(
         "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= ?"
@@ -95,11 +126,15 @@ def flush(
         (to_db(now), to_db(now), limit),
     ).fetchall()
     for (outbox_id,) in due:
+        elapsed = timedelta(seconds=time.monotonic() - started)
+        if elapsed > MAX_RUN:
+            break
+        moment = now + elapsed
         with transaction(db):
             claimed = db.conn.execute(
                 "UPDATE outbox SET claimed_until = ? WHERE id = ? AND sent_at IS NULL"
                 " AND (claimed_until IS NULL OR claimed_until < ?)",
-                (to_db(now + CLAIM), outbox_id, to_db(now)),
+                (to_db(moment + CLAIM), outbox_id, to_db(moment)),
             ).rowcount
         if not claimed:
             continue
@@ -108,6 +143,10 @@ def flush(
             zip([d[0] for d in cursor.description], cursor.fetchone(), strict=True)
         )
         try:
+            if not plain_address(row["to_address"]):
+                raise smtplib.SMTPRecipientsRefused(
+                    {row["to_address"]: (550, b"not one plain address")}
+                )
             _send(smtp, row)
         except (TimeoutError, smtplib.SMTPException, OSError) as exc:
             attempts = row["attempts"] + 1

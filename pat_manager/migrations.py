@@ -294,6 +294,14 @@ CREATE TABLE job_runs (
 """
 
 
+_0007_detector_start = """
+-- Detectors watch usage from the day they arrive: history stored before this
+-- upgrade is not news, and must not come out as a flood of notices and email.
+INSERT OR IGNORE INTO job_runs (name, cursor)
+    VALUES ('detect', (SELECT COALESCE(MAX(id), 0) FROM usage_events));
+"""
+
+
 def _0002_backfill(db: sqlite_utils.Database) -> None:
     """Give existing submissions their job host, tallies and rollup counts."""
     from .usage import backfill_submissions
@@ -328,6 +336,7 @@ MIGRATIONS: list[tuple[int, str, str, object]] = [
         _0006_alerts,
         None,
     ),
+    (7, "detectors start after the history already stored", _0007_detector_start, None),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta
 
 import sqlite_utils
@@ -121,9 +122,11 @@ def mark_read(
 
 
 def prune(db: sqlite_utils.Database, now: datetime, days: int = 365) -> int:
-    """Read notices older than a year go; unread ones stay until read."""
+    """Notices read over a year ago go; unread ones stay. Expiry notices stay while
+    their PAT exists: their key is what stops the same news being told again."""
     return db.conn.execute(
-        "DELETE FROM notifications WHERE read_at IS NOT NULL AND created_at < ?",
+        "DELETE FROM notifications WHERE read_at IS NOT NULL AND read_at < ?"
+        " AND kind NOT IN ('expired', 'expiry_reminder')",
         (to_db(now - timedelta(days=days)),),
     ).rowcount
 
@@ -138,8 +141,11 @@ def update_settings(db: sqlite_utils.Database, user_id: int, form) -> dict:
     from .errors import ValidationError
 
     errors, values = {}, {}
+    raw_multiplier = str(form.get("spike_multiplier", "")).strip()
     try:
-        values["spike_multiplier"] = float(form.get("spike_multiplier", ""))
+        if not re.fullmatch(r"[0-9]{1,3}(\.[0-9]{1,3})?", raw_multiplier):
+            raise ValueError
+        values["spike_multiplier"] = float(raw_multiplier)
         if not 1.5 <= values["spike_multiplier"] <= 50:
             raise ValueError
     except ValueError:
@@ -150,7 +156,7 @@ def update_settings(db: sqlite_utils.Database, user_id: int, form) -> dict:
         ("work_end_hour", 1, 24, "Choose an hour from 1 to 24."),
     ]:
         raw = str(form.get(field, "")).strip()
-        if raw.isascii() and raw.isdigit() and low <= int(raw) <= high:
+        if re.fullmatch(r"[0-9]{1,6}", raw) and low <= int(raw) <= high:
             values[field] = int(raw)
         else:
             errors[field] = message
@@ -179,7 +185,11 @@ def update_settings(db: sqlite_utils.Database, user_id: int, form) -> dict:
         k for k in form.getlist("email_kinds") if k in KINDS
     )
     networks = []
-    for line in str(form.get("known_networks", "")).split():
+    lines = str(form.get("known_networks", "")).split()
+    if len(lines) > 100:
+        errors["known_networks"] = "List at most 100 networks."
+        lines = []
+    for line in lines:
         try:
             networks.append(str(ipaddress.ip_network(line, strict=False)))
         except ValueError:

@@ -60,7 +60,14 @@ class Scheduler:
                 )
                 self.leading = leading
             if leading:
-                jobs.run_due(db, now, config)
+                jobs.run_due(
+                    db,
+                    now,
+                    config,
+                    still_leading=lambda: acquire_lease(
+                        db, self.holder, config["CLOCK"].now()
+                    ),
+                )
         except Exception:
             log.exception("scheduler tick failed")
         finally:

@@ -81,7 +81,14 @@ def validate(payload) -> dict:
         raise ValidationError(errors)
     # A token pasted into a posting's URL or notes (a misconfigured extension)
     # must not end up stored in plain text.
-    return {k: redact(v) if isinstance(v, str) else v for k, v in cleaned.items()}
+    cleaned = {k: redact(v) if isinstance(v, str) else v for k, v in cleaned.items()}
+    try:
+        normalise(cleaned["url"])
+    except ValueError:
+        raise ValidationError(
+            {"url": "url must not contain an access token (cvf_…) in its host."}
+        ) from None
+    return cleaned
 
 
 def job_host(url: str) -> str | None:

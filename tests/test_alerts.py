@@ -5,12 +5,13 @@ from __future__ import annotations
 import sqlite3
 import subprocess
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
 
 from pat_manager import jobs, mailer
+from pat_manager.db import connect
 from pat_manager.scheduler import acquire_lease
 from tests.conftest import bearer
 from tests.servers import CLI, Server, free_port
@@ -403,7 +404,10 @@ def test_one_scheduler_under_gunicorn_with_several_workers(tmp_path):
             text=True,
         )
     conn = sqlite3.connect(tmp_path / "instance" / "pat_manager.sqlite3")
-    conn.execute("UPDATE pats SET expires_at = '2020-01-01T00:00:00.000000Z'")
+    an_hour_ago = (datetime.now(UTC) - timedelta(hours=1)).strftime(
+        "%Y-%m-%dT%H:%M:%S.%fZ"
+    )
+    conn.execute("UPDATE pats SET expires_at = ?", (an_hour_ago,))
     conn.commit()
     server.start()
     try:
@@ -578,7 +582,9 @@ def test_a_worker_serves_even_when_its_scheduler_cannot_start(monkeypatch):
         class app:  # noqa: N801 - gunicorn's attribute name
             @staticmethod
             def wsgi():
-                return Flask("other")  # an app without our settings (the bench baseline)
+                return Flask(
+                    "other"
+                )  # an app without our settings (the bench baseline)
 
     server._start_scheduler(None, Worker())  # no exception: not ours, nothing started
 
@@ -587,3 +593,76 @@ def test_a_worker_serves_even_when_its_scheduler_cannot_start(monkeypatch):
 
     monkeypatch.setattr(scheduler, "start_in_worker", broken)
     server._start_scheduler(None, Worker())  # logged, not raised
+
+
+def test_fixes_from_the_alerts_attack(app, api, pat, user_web, db, clock, smtp_server):
+    from pat_manager.detectors import _known, network_of
+
+    # A token-shaped host is a clear 422, not a 500.
+    host = "cvf_" + "A" * 46
+    bad = api.post(
+        "/api/v1/submissions",
+        json={"url": f"https://{host}.example.com/x"},
+        headers=bearer(pat["token"]),
+    )
+    assert bad.status_code == 422 and "access token" in bad.get_json()["fields"]["url"]
+    # Oversized numbers in the settings form are a 422.
+    form = {
+        "spike_multiplier": "1_5",
+        "spike_floor": "9" * 5000,
+        "work_start_hour": "7",
+        "work_end_hour": "22",
+        "work_days": ["0"],
+        "reminder_days": "007,7",
+        "known_networks": "",
+    }
+    response = user_web.post("/settings/alerts", form)
+    assert response.status_code == 422
+    # A single known address silences its network; mapped IPv4 counts as IPv4.
+    assert _known("192.0.2.0/24", "192.0.2.10")
+    assert network_of("::ffff:192.0.2.1") == "192.0.2.0/24"
+    # Emails that would read as several recipients are refused at registration.
+    other = user_web.client.application.test_client()
+    from tests.conftest import PASSWORD, Web
+
+    assert (
+        Web(other).register("postmaster,victim@corp.example", PASSWORD).status_code
+        == 422
+    )
+    # Bad SMTP settings are caught at start-up.
+    for url in [
+        "smtp://h?from=a@b.org%0d%0aBcc:x@y.org",
+        "smtp://h?from=a@b.org&starttls=maybe",
+        "smtps://h?from=a@b.org&starttls=true",
+        "smtp://h:0?from=a@b.org",
+    ]:
+        with pytest.raises(ValueError):
+            mailer.parse_smtp_url(url)
+
+
+def test_upgrades_do_not_turn_history_into_notices(tmp_path):
+    from pat_manager.db import transaction
+    from pat_manager.migrations import MIGRATIONS, _statements, migrate
+
+    db = connect(tmp_path / "old.sqlite3")
+    with transaction(db):
+        for _number, _name, script, _backfill in MIGRATIONS[:6]:
+            for sql in _statements(script):
+                db.execute(sql)
+        db.execute("PRAGMA user_version = 6")
+        db.execute(
+            "INSERT INTO users (id, email, password_hash, created_at) VALUES (1, 'a@b.co', 'x', '2026-01-01T00:00:00.000000Z')"
+        )
+        db.execute(
+            "INSERT INTO pats (id, user_id, public_id, secret_seed, name, template_choice, created_at)"
+            " VALUES (1, 1, 'p', 's', 'Old', 'none', '2026-01-01T00:00:00.000000Z')"
+        )
+        for n in range(5):
+            db.execute(
+                "INSERT INTO usage_events (pat_id, user_id, at, ip, method, path, status, outcome)"
+                " VALUES (1, 1, '2026-01-02T03:00:00.000000Z', ?, 'GET', '/api/v1/token', 200, 'ok')",
+                (f"198.51.100.{n}",),
+            )
+    migrate(db)
+    jobs.run_job(db, "detect", datetime(2026, 3, 1, tzinfo=UTC), {"SMTP_URL": None})
+    assert db.execute("SELECT COUNT(*) FROM notifications").fetchone()[0] == 0

@@ -124,6 +124,7 @@ FILL = {
         " VALUES (1, 1, 1, 'expired', 't', 'b', 'expired:1', '2026-02-01T00:00:00.000000Z')",
         "INSERT INTO alert_settings (user_id) VALUES (1)",
     ],
+    7: [],
 }
 
 

@@ -227,3 +227,20 @@ def test_key_order_and_spacing_do_not_make_another_body(app, token, db):
         headers=headers,
     )
     assert a.status_code == b.status_code == 201 and a.get_json() == b.get_json()
+
+
+def test_duplicate_lookup_uses_the_jobs_own_index(db):
+    """A plan regression made every submission scan the last 30 days of history."""
+    plan = db.execute(
+        "EXPLAIN QUERY PLAN SELECT id FROM submissions INDEXED BY submissions_user_normalized"
+        " WHERE user_id = 1 AND normalized_url = 'x' AND created_at >= 'a'"
+        " ORDER BY id DESC LIMIT 1"
+    ).fetchall()
+    assert "submissions_user_normalized" in str(plan) and "TEMP B-TREE" not in str(plan)
+    import inspect
+
+    from pat_manager import submissions
+
+    assert "INDEXED BY submissions_user_normalized" in inspect.getsource(
+        submissions.duplicate_of
+    )
