@@ -139,23 +139,18 @@ def raw_request(base: str, payload: bytes) -> bytes:
     return b"".join(chunks)
 
 
+def cli(env, *args, stdin=None) -> str:
+    return subprocess.run(
+        [CLI, *args], input=stdin, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
 def test_chunked_bodies_through_gunicorn(server):
     env = server["env"]
-    subprocess.run(
-        [CLI, "create-user", "chunk@example.com"],
-        input=PASSWORD + "\n",
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    token = subprocess.run(
-        [CLI, "create-pat", "chunk@example.com", "--name", "Chunky", "--no-template"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
+    cli(env, "create-user", "chunk@example.com", stdin=PASSWORD + "\n")
+    token = cli(
+        env, "create-pat", "chunk@example.com", "--name", "Chunky", "--no-template"
+    ).strip()
     head = (
         f"POST /api/v1/submissions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\n"
         "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
@@ -181,23 +176,12 @@ def test_chunked_bodies_through_gunicorn(server):
 
 def test_cli_create_pat_prints_only_the_token(server):
     env = server["env"]
-    subprocess.run(
-        [CLI, "create-user", "cli@example.com"],
-        input=PASSWORD + "\n",
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
+    cli(env, "create-user", "cli@example.com", stdin=PASSWORD + "\n")
+    printed = cli(
+        env, "create-pat", "cli@example.com", "--name", "Scripted", "--no-template"
     )
-    result = subprocess.run(
-        [CLI, "create-pat", "cli@example.com", "--name", "Scripted", "--no-template"],
-        env=env,
-        check=True,
-        capture_output=True,
-        text=True,
-    )
-    token = result.stdout.strip()
-    assert re.fullmatch(r"cvf_[0-9A-Za-z]{50}", token), result.stdout
+    token = printed.strip()
+    assert re.fullmatch(r"cvf_[0-9A-Za-z]{50}", token), printed
     response = requests.get(
         server["base"] + "/api/v1/token", headers={"Authorization": f"token {token}"}
     )
