@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from .clock import end_of_day, to_db, zone
-from .db import one, transaction
+from .db import one
 from .errors import TemplateNotFound, ValidationError
 from .text import clean_block, clean_line, parse_day, parse_id
 from .tokens import redact
@@ -100,30 +100,6 @@ def job_host(url: str) -> str | None:
     return host.removeprefix("www.") or None
 
 
-def create(
-    db: sqlite_utils.Database,
-    *,
-    user_id: int,
-    pat_id: int,
-    template: dict | None,
-    fields: dict,
-    now: datetime,
-) -> dict:
-    """Store a submission and bump the site and company tallies, in one transaction.
-
-    :raise TemplateNotFound: the template was deleted since it was resolved.
-    """
-    with transaction(db):
-        return insert(
-            db,
-            user_id=user_id,
-            pat_id=pat_id,
-            template=template,
-            fields=fields,
-            now=now,
-        )
-
-
 def insert(
     db: sqlite_utils.Database,
     *,
@@ -133,7 +109,8 @@ def insert(
     fields: dict,
     now: datetime,
 ) -> dict:
-    """`create`'s work inside the caller's write transaction; returns the row.
+    """Store a submission and bump the site and company tallies, inside the
+    caller's write transaction (with its usage record); returns the row.
 
     :raise TemplateNotFound: the template was deleted since it was resolved.
     """

@@ -161,12 +161,6 @@ def record_within(
         )
 
 
-def record(db: sqlite_utils.Database, **event) -> None:
-    """`record_within` in a write transaction of its own."""
-    with transaction(db):
-        record_within(db, **event)
-
-
 def record_unknown(
     db: sqlite_utils.Database, *, at: datetime, ip: str | None, user_agent: str | None
 ) -> None:
@@ -318,16 +312,6 @@ def prune(db: sqlite_utils.Database, now: datetime, retention_days: int) -> int:
             return deleted
 
 
-def unknown_attempts(db: sqlite_utils.Database, days: int, now: datetime) -> list[dict]:
-    since = (now.astimezone(UTC).date() - timedelta(days=days)).isoformat()
-    return list(
-        db.query(
-            "SELECT * FROM unknown_token_attempts WHERE day >= ? ORDER BY day DESC, count DESC",
-            (since,),
-        )
-    )
-
-
 def backfill_submissions(db: sqlite_utils.Database) -> None:
     """Derive hosts, tallies and 'submission' rollups for submissions stored before
     usage tracking existed (called by migration 2 inside its transaction)."""
@@ -361,12 +345,6 @@ def backfill_submissions(db: sqlite_utils.Database) -> None:
                 [(pat_id, user_id, bucket_of(at), "submission", 1)],
                 [(pat_id, user_id, local_day(at, tz_name), "submission", 1)],
             )
-
-
-def count_events(db: sqlite_utils.Database, pat_id: int) -> int:
-    return one(
-        db, "SELECT COUNT(*) AS n FROM usage_events WHERE pat_id = ?", (pat_id,)
-    )["n"]
 
 
 def owner_timezone(db: sqlite_utils.Database, user_id: int) -> str:

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from pat_manager import cv_templates, errors
+from pat_manager.db import transaction
 from tests.conftest import PASSWORD, Web, bearer
 
 
@@ -300,17 +301,18 @@ def test_usage_day_follows_the_timezone_at_write_time(user_web, app, db, clock):
     _, token = user_web.new_token()
     pat = db.execute("SELECT id, user_id FROM pats").fetchone()
     db.execute("UPDATE users SET timezone = 'Pacific/Kiritimati'")  # UTC+14
-    usage.record(
-        db,
-        pat={"id": pat[0], "user_id": pat[1]},
-        at=datetime(2026, 3, 2, 12, tzinfo=UTC),
-        ip=None,
-        user_agent=None,
-        method="GET",
-        path="/api/v1/token",
-        status=200,
-        outcome="ok",
-    )
+    with transaction(db):
+        usage.record_within(
+            db,
+            pat={"id": pat[0], "user_id": pat[1]},
+            at=datetime(2026, 3, 2, 12, tzinfo=UTC),
+            ip=None,
+            user_agent=None,
+            method="GET",
+            path="/api/v1/token",
+            status=200,
+            outcome="ok",
+        )
     assert db.execute("SELECT day FROM usage_daily").fetchone()[0] == "2026-03-03"
 
 
@@ -321,8 +323,8 @@ def test_submission_racing_a_template_delete_is_template_not_found(user_web, db,
     from pat_manager.errors import TemplateNotFound
 
     template = {"id": 999_999, "name": "Gone"}
-    with pytest.raises(TemplateNotFound):
-        submissions.create(
+    with pytest.raises(TemplateNotFound), transaction(db):
+        submissions.insert(
             db,
             user_id=1,
             pat_id=None,
