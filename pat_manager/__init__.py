@@ -95,14 +95,19 @@ def create_app(test_config: dict | None = None) -> Flask:
     from . import security, templating
     from .cli import register_commands
     from .views import (
+        admin,
         alerts,
         api,
+        audit,
         auth,
+        bulk,
         cv_templates,
         health,
         history,
+        pat_lifecycle,
         pats,
         settings,
+        slots,
         usage,
     )
 
@@ -111,6 +116,11 @@ def create_app(test_config: dict | None = None) -> Flask:
     for blueprint in (
         auth.bp,
         pats.bp,
+        pat_lifecycle.bp,
+        bulk.bp,
+        slots.bp,
+        audit.bp,
+        admin.bp,
         cv_templates.bp,
         history.bp,
         usage.bp,

@@ -6,6 +6,7 @@ import sqlite3
 
 import sqlite_utils
 
+from . import audit
 from .clock import to_db
 from .db import one, transaction
 from .errors import NotFound, ValidationError
@@ -137,7 +138,8 @@ def pats_using(db: sqlite_utils.Database, user_id: int, template_id) -> list[dic
     """Active PATs that will break if this template goes (custom choice, or the default)."""
     return list(
         db.query(
-            "SELECT p.id, p.name, p.template_choice FROM pats p JOIN users u ON u.id = p.user_id"
+            "SELECT p.id, p.user_id, p.name, p.template_choice FROM pats p"
+            " JOIN users u ON u.id = p.user_id"
             " WHERE p.user_id = ? AND p.revoked_at IS NULL AND ("
             "  (p.template_choice = 'custom' AND p.template_id = :t)"
             "  OR (p.template_choice = 'default' AND u.default_template_id = :t))"
@@ -147,15 +149,89 @@ def pats_using(db: sqlite_utils.Database, user_id: int, template_id) -> list[dic
     )
 
 
-def delete(db: sqlite_utils.Database, user_id: int, template_id) -> dict:
-    """Delete a template. PATs using it are left pointing at nothing ("CV template
-    not found") until their owner picks another; this is allowed on purpose."""
+LEAVE = "leave"
+
+
+def delete(
+    db: sqlite_utils.Database,
+    user_id: int,
+    template_id,
+    move_to=LEAVE,
+    *,
+    now,
+    ip: str | None = None,
+) -> tuple[dict, int]:
+    """Delete a template, first moving the active PATs that use it.
+
+    move_to is "default" (the account default), another template's id, or
+    "leave": PATs left pointing at nothing answer "CV template not found" until
+    their owner picks another template (allowed on purpose). Moving to another
+    template also makes it the account default when this one was.
+
+    :return: the deleted template and how many PATs were moved.
+    :raise NotFound: not this user's template, or the target is not theirs.
+    :raise ValidationError: the target cannot take the PATs.
+    """
     template = get_owned(db, user_id, template_id)
+    moved = 0
     with transaction(db):
+        default_id = db.execute(
+            "SELECT default_template_id FROM users WHERE id = ?", (user_id,)
+        ).fetchone()[0]
+        affected = pats_using(db, user_id, template_id)
+        if move_to in (None, "", LEAVE) or not affected:
+            target = None
+        elif move_to == "default":
+            if default_id in (None, template["id"]):
+                raise ValidationError(
+                    {
+                        "move_to": "This template is the account default, so there is"
+                        " no other default to move them to. Choose a template."
+                    }
+                )
+            target = "default"
+        else:
+            target = get_owned(db, user_id, move_to)
+            if target["id"] == template["id"]:
+                raise ValidationError(
+                    {"move_to": "Choose another template than the one you delete."}
+                )
+        if target is not None:
+            to_text = (
+                "the account default" if target == "default" else f"“{target['name']}”"
+            )
+            for pat in affected:
+                if pat["template_choice"] == "custom":
+                    if target == "default":
+                        db.execute(
+                            "UPDATE pats SET template_choice = 'default',"
+                            " template_id = NULL WHERE id = ?",
+                            (pat["id"],),
+                        )
+                    else:
+                        db.execute(
+                            "UPDATE pats SET template_id = ? WHERE id = ?",
+                            (target["id"], pat["id"]),
+                        )
+                audit.record(
+                    db,
+                    user_id=user_id,
+                    pat=pat,
+                    action="template",
+                    now=now,
+                    ip=ip,
+                    detail=f"template “{template['name']}” deleted; moved to {to_text}",
+                )
+                moved += 1
+            if target != "default" and default_id == template["id"]:
+                db.execute(
+                    "UPDATE users SET default_template_id = ? WHERE id = ?",
+                    (target["id"], user_id),
+                )
         # ON DELETE SET NULL clears pats.template_id, users.default_template_id and
         # submissions.template_id; submissions keep the name they were made with.
         db.execute(
             "DELETE FROM cv_templates WHERE id = ? AND user_id = ?",
             (template_id, user_id),
         )
-    return template
+    return template, moved

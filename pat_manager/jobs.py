@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from . import detectors, idempotency, mailer, notifications, usage
+from . import detectors, idempotency, mailer, notifications, rotation, usage
 from .clock import from_db, to_db, zone
 from .db import transaction
 
@@ -197,6 +197,12 @@ JOBS = {
             timedelta(minutes=10),
             weekly_digest,
             "Monday-morning review of each PAT",
+        ),
+        Job(
+            "rotate_due",
+            timedelta(minutes=10),
+            rotation.rotate_due,
+            "rotate PATs whose rotation policy is due",
         ),
         Job("flush_outbox", timedelta(seconds=30), flush_outbox, "send queued email"),
         Job(

@@ -302,6 +302,85 @@ INSERT OR IGNORE INTO job_runs (name, cursor)
 """
 
 
+_0008_lifecycle = """
+-- Pause keeps the secret and the settings; a paused PAT still takes a slot.
+ALTER TABLE pats ADD COLUMN paused_at TEXT;
+-- Space-separated scopes; every PAT made before scopes existed could submit.
+ALTER TABLE pats ADD COLUMN scopes TEXT NOT NULL DEFAULT 'submissions:write';
+-- Comma-separated CIDR networks the PAT may be used from ('' means anywhere).
+ALTER TABLE pats ADD COLUMN allowed_networks TEXT NOT NULL DEFAULT '';
+-- One browser extension origin (chrome-extension://<id>), or NULL for any.
+ALTER TABLE pats ADD COLUMN allowed_origin TEXT;
+-- Rotation policy: a new secret every N days, the old one kept for the overlap.
+ALTER TABLE pats ADD COLUMN rotation_days INTEGER;
+ALTER TABLE pats ADD COLUMN rotation_overlap_hours INTEGER NOT NULL DEFAULT 24;
+-- When the secret last changed (NULL: never rotated, the creation time counts).
+ALTER TABLE pats ADD COLUMN rotated_at TEXT;
+
+-- Secrets a rotation replaced. Each keeps working until valid_until (the
+-- overlap), then is refused with reason 'rotated'.
+CREATE TABLE pat_retired_secrets (
+    public_id TEXT PRIMARY KEY,
+    pat_id INTEGER NOT NULL REFERENCES pats(id) ON DELETE CASCADE,
+    secret_seed TEXT NOT NULL,
+    retired_at TEXT NOT NULL,
+    valid_until TEXT NOT NULL
+);
+CREATE INDEX pat_retired_secrets_pat ON pat_retired_secrets(pat_id, valid_until);
+
+-- 1 when the request used a secret that a rotation replaced (during its overlap).
+ALTER TABLE usage_events ADD COLUMN old_secret INTEGER NOT NULL DEFAULT 0;
+
+-- Every change to a PAT, for the audit log page.
+CREATE TABLE audit_events (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    pat_id INTEGER REFERENCES pats(id) ON DELETE SET NULL,
+    pat_name TEXT,
+    action TEXT NOT NULL,
+    detail TEXT NOT NULL DEFAULT '',
+    ip TEXT,
+    at TEXT NOT NULL
+);
+CREATE INDEX audit_events_user ON audit_events(user_id, id);
+
+-- Requests for more PAT slots, answered by an admin.
+CREATE TABLE slot_requests (
+    id INTEGER PRIMARY KEY,
+    user_id INTEGER NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    slots INTEGER NOT NULL,
+    reason TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'approved', 'declined')),
+    created_at TEXT NOT NULL,
+    decided_at TEXT,
+    decided_by INTEGER REFERENCES users(id) ON DELETE SET NULL,
+    granted INTEGER,
+    answer TEXT
+);
+CREATE INDEX slot_requests_status ON slot_requests(status, id);
+CREATE UNIQUE INDEX slot_requests_one_open ON slot_requests(user_id) WHERE status = 'open';
+"""
+
+
+def _0008_backfill(db: sqlite_utils.Database) -> None:
+    """Start the audit log from what the database already knows: creations,
+    reveals and revocations."""
+    db.execute(
+        "INSERT INTO audit_events (user_id, pat_id, pat_name, action, at)"
+        " SELECT user_id, id, name, 'create', created_at FROM pats"
+    )
+    db.execute(
+        "INSERT INTO audit_events (user_id, pat_id, pat_name, action, ip, at)"
+        " SELECT r.user_id, r.pat_id, p.name, 'reveal', r.ip, r.revealed_at"
+        " FROM pat_reveals r JOIN pats p ON p.id = r.pat_id"
+    )
+    db.execute(
+        "INSERT INTO audit_events (user_id, pat_id, pat_name, action, at)"
+        " SELECT user_id, id, name, 'revoke', revoked_at FROM pats"
+        " WHERE revoked_at IS NOT NULL"
+    )
+
+
 def _0002_backfill(db: sqlite_utils.Database) -> None:
     """Give existing submissions their job host, tallies and rollup counts."""
     from .usage import backfill_submissions
@@ -337,6 +416,12 @@ MIGRATIONS: list[tuple[int, str, str, object]] = [
         None,
     ),
     (7, "detectors start after the history already stored", _0007_detector_start, None),
+    (
+        8,
+        "PAT lifecycle: pause, scopes, networks, rotation, audit log, slot requests",
+        _0008_lifecycle,
+        _0008_backfill,
+    ),
 ]
 
 LATEST = MIGRATIONS[-1][0]

@@ -19,6 +19,8 @@ KINDS = {
     "expired": "A PAT expired",
     "expiry_reminder": "A PAT expires soon",
     "weekly_digest": "Weekly review",
+    "rotated": "A PAT was rotated by its policy",
+    "slot_request": "An answer to your request for more PATs",
 }
 
 

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta
 
 import sqlite_utils
 
-from . import tokens
+from . import access_rules, audit, tokens
 from .accounts import User
 from .clock import end_of_day, from_db, local_today, to_db
 from .db import one, transaction
@@ -29,7 +29,9 @@ NAME_SUGGESTIONS = [
     "Q1 2025 Applications",
 ]
 
-ACTIVE, EXPIRED, REVOKED = "active", "expired", "revoked"
+ACTIVE, PAUSED, EXPIRED, REVOKED = "active", "paused", "expired", "revoked"
+# Active and paused PATs each take a slot; expired and revoked ones free theirs.
+HOLDS_SLOT = (ACTIVE, PAUSED)
 
 
 def status(pat: dict, now: datetime) -> str:
@@ -38,6 +40,8 @@ def status(pat: dict, now: datetime) -> str:
     expires_at = from_db(pat["expires_at"])
     if expires_at is not None and expires_at <= now:
         return EXPIRED
+    if pat.get("paused_at") is not None:
+        return PAUSED
     return ACTIVE
 
 
@@ -45,15 +49,33 @@ def pat_limit(user: User, free_tier_limit: int) -> int:
     return free_tier_limit + user.extra_pat_slots
 
 
-def _active_pats(db: sqlite_utils.Database, user_id: int, now: datetime) -> list[dict]:
+def slot_holders(db: sqlite_utils.Database, user_id: int, now: datetime) -> list[dict]:
+    """The PATs that take a slot: active and paused ones."""
     rows = db.query(
         "SELECT * FROM pats WHERE user_id = ? AND revoked_at IS NULL", (user_id,)
     )
-    return [row for row in rows if status(row, now) == ACTIVE]
+    return [row for row in rows if status(row, now) in HOLDS_SLOT]
 
 
 def active_count(db: sqlite_utils.Database, user_id: int, now: datetime) -> int:
-    return len(_active_pats(db, user_id, now))
+    """Slots in use (paused PATs included)."""
+    return len(slot_holders(db, user_id, now))
+
+
+def check_name_free(
+    db: sqlite_utils.Database, user_id: int, name: str, now: datetime, except_id=None
+) -> None:
+    """Names are unique among the PATs that hold a slot, so the list stays readable.
+
+    :raise ValidationError: another active or paused PAT has this name.
+    """
+    for other in slot_holders(db, user_id, now):
+        if other["id"] != except_id and other["name"].casefold() == name.casefold():
+            raise ValidationError(
+                {
+                    "name": f"You already have an active PAT named “{name}”. Pick another name."
+                }
+            )
 
 
 def clean_name(name: str | None) -> str:
@@ -99,6 +121,42 @@ def resolve_expiry(
     return end_of_day(day, tz_name)
 
 
+ROTATION_CHOICES = (30, 60, 90)
+
+
+def clean_rotation_days(value) -> int | None:
+    """The rotation policy: a new secret every 30, 60 or 90 days, or None (off)."""
+    if value in (None, "", "0", 0, "off"):
+        return None
+    try:
+        days = int(str(value).strip())
+    except ValueError:
+        days = None
+    if days not in ROTATION_CHOICES:
+        raise ValidationError(
+            {
+                "rotation_days": "Choose rotation every 30, 60 or 90 days, or no rotation."
+            }
+        )
+    return days
+
+
+def describe_settings(pat: dict) -> str:
+    """The PAT's settings in one line, for the audit log."""
+    parts = [
+        f"template: {pat['template_choice']}",
+        f"expires: {pat['expires_at'][:10] if pat['expires_at'] else 'never'}",
+        f"scopes: {pat['scopes']}",
+    ]
+    if pat["allowed_networks"]:
+        parts.append(f"networks: {pat['allowed_networks']}")
+    if pat["allowed_origin"]:
+        parts.append(f"origin: {pat['allowed_origin']}")
+    if pat["rotation_days"]:
+        parts.append(f"rotate every {pat['rotation_days']} days")
+    return "; ".join(parts)
+
+
 def suggested_template_choice(user: User, templates: list[dict]) -> str:
     """The form's preselected choice: never one that would fail every submission."""
     if user.default_template_id is not None:
@@ -106,7 +164,7 @@ def suggested_template_choice(user: User, templates: list[dict]) -> str:
     return "custom" if templates else "none"
 
 
-def _resolve_template_choice(
+def resolve_template_choice(
     db: sqlite_utils.Database, user_id: int, choice: str | None, template_id
 ) -> tuple[str, int | None]:
     choice = choice or "default"
@@ -146,6 +204,11 @@ def create(
     now: datetime,
     free_tier_limit: int,
     token_key: bytes,
+    scopes=(access_rules.DEFAULT_SCOPES,),
+    allowed_networks: str | None = "",
+    allowed_origin: str | None = None,
+    rotation_days=None,
+    ip: str | None = None,
 ) -> NewPat:
     """Create a PAT and return it with its token.
 
@@ -158,9 +221,13 @@ def create(
         ("name", lambda: clean_name(name)),
         (
             "template",
-            lambda: _resolve_template_choice(db, user.id, template_choice, template_id),
+            lambda: resolve_template_choice(db, user.id, template_choice, template_id),
         ),
         ("expiry", lambda: resolve_expiry(expiry, expires_on, now, user.timezone)),
+        ("scopes", lambda: access_rules.clean_scopes(scopes)),
+        ("allowed_networks", lambda: access_rules.clean_networks(allowed_networks)),
+        ("allowed_origin", lambda: access_rules.clean_origin(allowed_origin)),
+        ("rotation_days", lambda: clean_rotation_days(rotation_days)),
     ):
         try:
             fields[key] = check()
@@ -173,16 +240,10 @@ def create(
     public_id, seed = tokens.new_public_id(), tokens.new_seed()
 
     with transaction(db):
-        active = _active_pats(db, user.id, now)
         limit = pat_limit(user, free_tier_limit)
-        if len(active) >= limit:
+        if active_count(db, user.id, now) >= limit:
             raise PatLimitReached(limit)
-        if any(p["name"].casefold() == name.casefold() for p in active):
-            raise ValidationError(
-                {
-                    "name": f"You already have an active PAT named “{name}”. Pick another name."
-                }
-            )
+        check_name_free(db, user.id, name, now)
         if chosen_template is not None and not one(
             db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen_template,)
         ):
@@ -192,7 +253,8 @@ def create(
             )
         cursor = db.execute(
             "INSERT INTO pats (user_id, public_id, secret_seed, name, template_choice,"
-            " template_id, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            " template_id, created_at, expires_at, scopes, allowed_networks,"
+            " allowed_origin, rotation_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user.id,
                 public_id,
@@ -202,9 +264,22 @@ def create(
                 chosen_template,
                 to_db(now),
                 to_db(fields["expiry"]) if fields["expiry"] else None,
+                fields["scopes"],
+                fields["allowed_networks"],
+                fields["allowed_origin"],
+                fields["rotation_days"],
             ),
         )
-    pat = get_owned(db, user.id, cursor.lastrowid)
+        pat = get_owned(db, user.id, cursor.lastrowid)
+        audit.record(
+            db,
+            user_id=user.id,
+            pat=pat,
+            action="create",
+            now=now,
+            ip=ip,
+            detail=describe_settings(pat),
+        )
     return NewPat(pat=pat, token=tokens.assemble(token_key, public_id, seed))
 
 
@@ -237,6 +312,7 @@ def set_template(
     template_choice: str | None,
     template_id,
     now: datetime,
+    ip: str | None = None,
 ) -> dict:
     """Change which template the PAT's future submissions use; the token stays.
 
@@ -248,7 +324,7 @@ def set_template(
         raise ValidationError(
             {"template": "This PAT has expired; create a new PAT instead."}
         )
-    choice, chosen = _resolve_template_choice(db, user_id, template_choice, template_id)
+    choice, chosen = resolve_template_choice(db, user_id, template_choice, template_id)
     with transaction(db):
         if chosen is not None and not one(
             db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen,)
@@ -261,6 +337,16 @@ def set_template(
             " WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
             (choice, chosen, pat_id, user_id),
         )
+        if cursor.rowcount:
+            audit.record(
+                db,
+                user_id=user_id,
+                pat=pat,
+                action="template",
+                now=now,
+                ip=ip,
+                detail=f"{pat['template_choice']} → {choice}",
+            )
     if cursor.rowcount == 0:
         raise ValidationError(
             {"template": "This PAT is revoked; create a new PAT instead."}
@@ -278,7 +364,9 @@ def get_owned(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:
 
 # A PAT with its template's name and the account default's, as lists show it.
 _LISTED = (
-    "SELECT p.*, t.name AS template_name, dt.name AS default_template_name"
+    "SELECT p.*, t.name AS template_name, dt.name AS default_template_name,"
+    " (SELECT MAX(valid_until) FROM pat_retired_secrets r WHERE r.pat_id = p.id)"
+    " AS old_token_until"
     " FROM pats p JOIN users u ON u.id = p.user_id"
     " LEFT JOIN cv_templates t ON t.id = p.template_id"
     " LEFT JOIN cv_templates dt ON dt.id = u.default_template_id"
@@ -336,15 +424,45 @@ def expiry_summary(pat: dict, now: datetime) -> tuple[str, bool]:
     return text, remaining < timedelta(days=EXPIRY_WARNING_DAYS)
 
 
-def revoke(db: sqlite_utils.Database, user_id: int, pat_id, now: datetime) -> dict:
+def revoke(
+    db: sqlite_utils.Database,
+    user_id: int,
+    pat_id,
+    now: datetime,
+    ip: str | None = None,
+    detail: str = "",
+) -> dict:
     """Revoke a PAT; revoking an already revoked PAT changes nothing."""
-    get_owned(db, user_id, pat_id)
+    pat = get_owned(db, user_id, pat_id)
     with transaction(db):
-        db.execute(
-            "UPDATE pats SET revoked_at = ? WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-            (to_db(now), pat_id, user_id),
-        )
+        revoke_within(db, pat, now, ip, detail)
     return get_owned(db, user_id, pat_id)
+
+
+def revoke_within(
+    db: sqlite_utils.Database, pat: dict, now: datetime, ip: str | None, detail=""
+) -> bool:
+    """Inside the caller's transaction; also ends any rotation overlap at once."""
+    cursor = db.execute(
+        "UPDATE pats SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL",
+        (to_db(now), pat["id"]),
+    )
+    if cursor.rowcount == 0:
+        return False
+    db.execute(
+        "UPDATE pat_retired_secrets SET valid_until = ? WHERE pat_id = ? AND valid_until > ?",
+        (to_db(now), pat["id"], to_db(now)),
+    )
+    audit.record(
+        db,
+        user_id=pat["user_id"],
+        pat=pat,
+        action="revoke",
+        now=now,
+        ip=ip,
+        detail=detail,
+    )
+    return True
 
 
 def reveal(
@@ -363,7 +481,7 @@ def reveal(
     """
     pat = get_owned(db, user_id, pat_id)
     state = status(pat, now)
-    if state != ACTIVE:
+    if state not in HOLDS_SLOT:
         raise ValidationError(
             {
                 "pat": f"This PAT is {state}; its token no longer works. Create a new PAT."
@@ -374,6 +492,7 @@ def reveal(
             "INSERT INTO pat_reveals (pat_id, user_id, revealed_at, ip) VALUES (?, ?, ?, ?)",
             (pat["id"], user_id, to_db(now), ip),
         )
+        audit.record(db, user_id=user_id, pat=pat, action="reveal", now=now, ip=ip)
     return tokens.assemble(token_key, pat["public_id"], pat["secret_seed"])
 
 
@@ -383,6 +502,8 @@ class AuthResult:
     user: User | None = None
     # Set only when the caller proved they hold a genuine token that no longer works.
     reason: str | None = None
+    # The token is one a rotation replaced, still inside its overlap.
+    old_secret: bool = False
 
     @property
     def ok(self) -> bool:
@@ -398,23 +519,48 @@ def authenticate_token(
         return AuthResult()
     # One query for the PAT and its owner: this runs on every API request.
     cursor = db.conn.execute(
-        "SELECT p.*, u.* FROM pats p JOIN users u ON u.id = p.user_id"
-        " WHERE p.public_id = ?",
-        (parsed.public_id,),
+        _PAT_AND_OWNER + " WHERE p.public_id = ?", (parsed.public_id,)
     )
     row = cursor.fetchone()
     if row is None:
-        return AuthResult()
-    names = [d[0] for d in cursor.description]
-    split = names.index("email") - 1  # the users columns start at users.id
-    pat = dict(zip(names[:split], row[:split], strict=True))
+        return _authenticate_retired(db, parsed, token_key, now)
+    pat, user = _split_pat_and_owner(cursor, row)
     if not tokens.secret_matches(token_key, parsed, pat["secret_seed"]):
         return AuthResult()
     state = status(pat, now)
     if state != ACTIVE:
         return AuthResult(pat=pat, reason=state)
-    user = dict(zip(names[split:], row[split:], strict=True))
     return AuthResult(pat=pat, user=User(user))
+
+
+_PAT_AND_OWNER = "SELECT p.*, u.* FROM pats p JOIN users u ON u.id = p.user_id"
+
+
+def _split_pat_and_owner(cursor, row) -> tuple[dict, dict]:
+    names = [d[0] for d in cursor.description]
+    split = names.index("email") - 1  # the users columns start at users.id
+    pat = dict(zip(names[:split], row[:split], strict=True))
+    return pat, dict(zip(names[split:], row[split:], strict=True))
+
+
+def _authenticate_retired(db, parsed, token_key: bytes, now: datetime) -> AuthResult:
+    """A token a rotation replaced: it works during its overlap, then is refused
+    with reason 'rotated' (the holder proved it was once genuine)."""
+    retired = db.conn.execute(
+        "SELECT pat_id, secret_seed, valid_until FROM pat_retired_secrets"
+        " WHERE public_id = ?",
+        (parsed.public_id,),
+    ).fetchone()
+    if retired is None or not tokens.secret_matches(token_key, parsed, retired[1]):
+        return AuthResult()
+    cursor = db.conn.execute(_PAT_AND_OWNER + " WHERE p.id = ?", (retired[0],))
+    pat, user = _split_pat_and_owner(cursor, cursor.fetchone())
+    state = status(pat, now)
+    if state != ACTIVE:
+        return AuthResult(pat=pat, reason=state)
+    if from_db(retired[2]) <= now:
+        return AuthResult(pat=pat, reason="rotated")
+    return AuthResult(pat=pat, user=User(user), old_secret=True)
 
 
 def resolve_template(db: sqlite_utils.Database, pat: dict, user: User) -> dict | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import sqlite3
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -10,8 +11,8 @@ from urllib.parse import urlsplit
 import sqlite_utils
 
 from .clock import end_of_day, to_db, zone
-from .db import one
-from .errors import TemplateNotFound, ValidationError
+from .db import one, transaction
+from .errors import NotFound, TemplateNotFound, ValidationError
 from .text import clean_block, clean_line, parse_day, parse_id
 from .tokens import redact
 from .urls import normalise
@@ -20,6 +21,7 @@ URL_MAX = 2048
 TEXT_MAX = 300
 NOTES_MAX = 5000
 PAGE_SIZE = 50
+MAX_ASSIGN = 500
 
 
 def _has_surrogate(text: str) -> bool:
@@ -300,6 +302,82 @@ def iter_filtered(db: sqlite_utils.Database, user_id: int, flt: HistoryFilter, t
     names = [d[0] for d in cursor.description]
     for row in cursor:
         yield dict(zip(names, row, strict=True))
+
+
+def encode_cursor(before_id: int) -> str:
+    """An opaque page cursor (clients must not build their own)."""
+    return base64.urlsafe_b64encode(f"before:{before_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(text: str) -> int | None:
+    """The id a cursor pages before, or None when it is not one of ours."""
+    text = (text or "").strip()
+    if not 0 < len(text) <= 40:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (ValueError, UnicodeDecodeError):
+        return None
+    prefix, _, number = raw.partition(":")
+    return parse_id(number) if prefix == "before" else None
+
+
+def needing_template(db: sqlite_utils.Database, user_id: int) -> int:
+    """How many submissions were made with no template."""
+    return one(
+        db,
+        "SELECT COUNT(*) AS n FROM submissions WHERE user_id = ? AND template_name IS NULL",
+        (user_id,),
+    )["n"]
+
+
+def assign_template(
+    db: sqlite_utils.Database, user_id: int, ids, template_id
+) -> tuple[dict, int, int]:
+    """Give submissions made with no template the chosen template.
+
+    Returns the template, how many changed and how many already had a template.
+
+    :raise NotFound: a submission or the template is not this user's.
+    :raise ValidationError: nothing selected or no template chosen.
+    """
+    chosen = parse_id(template_id)
+    if chosen is None:
+        raise ValidationError({"template_id": "Choose the template to give them."})
+    wanted = []
+    for raw in ids or ():
+        sub_id = parse_id(raw)
+        if sub_id is None:
+            raise NotFound()
+        if sub_id not in wanted:
+            wanted.append(sub_id)
+    if not wanted:
+        raise ValidationError({"ids": "Select at least one submission first."})
+    if len(wanted) > MAX_ASSIGN:
+        raise ValidationError(
+            {"ids": f"Select at most {MAX_ASSIGN} submissions at once."}
+        )
+    marks = ",".join("?" * len(wanted))
+    with transaction(db):
+        template = one(
+            db,
+            "SELECT id, name FROM cv_templates WHERE id = ? AND user_id = ?",
+            (chosen, user_id),
+        )
+        if template is None:
+            raise NotFound()
+        found = db.execute(
+            f"SELECT COUNT(*) FROM submissions WHERE user_id = ? AND id IN ({marks})",
+            [user_id, *wanted],
+        ).fetchone()[0]
+        if found != len(wanted):
+            raise NotFound()
+        changed = db.execute(
+            "UPDATE submissions SET template_id = ?, template_name = ?"
+            f" WHERE user_id = ? AND template_name IS NULL AND id IN ({marks})",
+            [template["id"], template["name"], user_id, *wanted],
+        ).rowcount
+    return template, changed, len(wanted) - changed
 
 
 def count(db: sqlite_utils.Database, user_id: int) -> int:

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask_login import current_user
 
-from . import charts, notifications, pats, tokens
+from . import access_rules, charts, notifications, pats, rotation, tokens
 from .clock import from_db, zone
 from .db import get_db
 from .web import now
@@ -44,6 +44,9 @@ def init_app(app) -> None:
             "pat_expiry": lambda pat: pats.expiry_summary(pat, now()),
             "pat_template": pats.template_label,
             "token_hint": tokens.display_hint,
+            "pat_limits": access_rules.describe,
+            "pat_overlap": lambda pat: rotation.overlap_left(pat, now()),
+            "pat_rotation_due": rotation.due_at,
             "timezone_name": getattr(current_user, "timezone", "UTC") or "UTC",
             "unread_alerts": lambda: notifications.unread_count(
                 get_db(), current_user.id

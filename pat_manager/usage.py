@@ -30,6 +30,11 @@ OUTCOME_LABELS = {
     "ok": "OK",
     "revoked": "Refused: revoked",
     "expired": "Refused: expired",
+    "paused": "Refused: paused",
+    "rotated": "Refused: replaced by rotation",
+    "ip_not_allowed": "Refused: network not allowed",
+    "origin_not_allowed": "Refused: extension not allowed",
+    "insufficient_scope": "Refused: missing scope",
     "validation_error": "Invalid fields",
     "template_not_found": "CV template not found",
     "malformed_json": "Malformed JSON",
@@ -117,6 +122,7 @@ def record_within(
     job_url: str | None = None,
     submission_id: int | None = None,
     keep_event: bool = True,
+    old_secret: bool = False,
 ) -> None:
     """Log one request made with a PAT, bump its rollups, and on success its last use.
 
@@ -133,7 +139,8 @@ def record_within(
     if keep_event:
         db.conn.execute(
             "INSERT INTO usage_events (pat_id, user_id, at, ip, user_agent, method, path,"
-            " status, outcome, job_url, submission_id) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            " status, outcome, job_url, submission_id, old_secret)"
+            " VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
             (
                 pat["id"],
                 pat["user_id"],
@@ -146,6 +153,7 @@ def record_within(
                 outcome,
                 job_url,
                 submission_id,
+                int(old_secret),
             ),
         )
     add_counts(

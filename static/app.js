@@ -55,3 +55,64 @@
     flash("The server could not be reached. Check your connection and try again.", "error");
   });
 })();
+
+// Bulk selection and rotation countdowns (the pages work without these).
+(function () {
+  "use strict";
+
+  function boxes() {
+    return document.querySelectorAll('input[name="ids"][form="bulk"]');
+  }
+
+  // With JavaScript, "Select all" is a checkbox; without it, a link.
+  function setUpSelectAll(root) {
+    (root || document).querySelectorAll("[data-select-all-label]").forEach(function (label) {
+      label.hidden = false;
+    });
+    (root || document).querySelectorAll("[data-select-all-link]").forEach(function (link) {
+      link.hidden = true;
+    });
+  }
+  document.addEventListener("DOMContentLoaded", function () { setUpSelectAll(document); });
+
+  document.addEventListener("change", function (event) {
+    var target = event.target;
+    if (target.matches("[data-select-all]")) {
+      boxes().forEach(function (box) { box.checked = target.checked; });
+    } else if (target.matches('input[name="ids"][form="bulk"]')) {
+      var all = document.querySelector("[data-select-all]");
+      if (!all) return;
+      var list = Array.prototype.slice.call(boxes());
+      all.checked = list.length > 0 && list.every(function (box) { return box.checked; });
+    }
+  });
+
+  // The bulk review and result move focus to themselves, so keyboard and screen
+  // reader users land on what changed.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    if (event.detail.target && event.detail.target.id === "bulk-panel") {
+      var result = document.getElementById("bulk-result");
+      if (result) result.focus();
+    }
+  });
+
+  function remaining(ms) {
+    var minutes = Math.max(1, Math.floor(ms / 60000));
+    var days = Math.floor(minutes / 1440);
+    var hours = Math.floor((minutes % 1440) / 60);
+    var mins = minutes % 60;
+    if (days) return days + " d " + hours + " h";
+    return hours ? hours + " h " + mins + " min" : mins + " min";
+  }
+
+  function tick() {
+    document.querySelectorAll("time[data-countdown]").forEach(function (el) {
+      // Stored times carry microseconds, more than Date.parse promises to read.
+      var until = Date.parse(el.getAttribute("datetime").replace(/\.\d+Z$/, "Z"));
+      if (isNaN(until)) return;
+      var left = until - Date.now();
+      el.textContent = left > 0 ? remaining(left) : "no time: it has stopped";
+    });
+  }
+  setInterval(tick, 30000);
+})();

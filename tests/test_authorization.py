@@ -27,7 +27,16 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
         " VALUES (77, 1, ?, 'expired', 'Ada notice', 'Ada-only notice body', 'k', '2026-03-02T12:00:00.000000Z')",
         (pat_id,),
     )
-    ids = {"pat_id": pat_id, "template_id": template_id, "notice_id": 77}
+    db.execute(
+        "INSERT INTO slot_requests (id, user_id, slots, reason, created_at)"
+        " VALUES (5, 1, 2, 'Ada wants more', '2026-03-02T12:00:00.000000Z')"
+    )
+    ids = {
+        "pat_id": pat_id,
+        "template_id": template_id,
+        "notice_id": 77,
+        "request_id": 5,
+    }
 
     other_web.register("bob@example.com")
     other_web.create_template("Bob's template")
@@ -56,8 +65,21 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
                 elif method == "HEAD":
                     response = other_web.client.head(url)
                 else:
+                    # Ada's ids in the body too, for the forms that name
+                    # objects there (bulk actions, history, clean up).
                     response = other_web.post(
-                        url, {"template_choice": "none", "password": "x"}, htmx=htmx
+                        url,
+                        {
+                            "template_choice": "none",
+                            "password": "x",
+                            "ids": str(pat_id),
+                            "action": "revoke",
+                            "confirm": "1",
+                            "template_id": str(template_id),
+                            "decision": "approve",
+                            "granted": "3",
+                        },
+                        htmx=htmx,
                     )
                 body = response.get_data(as_text=True)
                 if args:
@@ -72,10 +94,16 @@ def test_every_route_hides_another_accounts_objects(app, user_web, other_web, db
                 walked += 1
     assert walked > 40
     ada = db.execute(
-        "SELECT revoked_at, reviewed_at, template_choice FROM pats WHERE id = ?",
+        "SELECT revoked_at, reviewed_at, template_choice, paused_at, name,"
+        " public_id FROM pats WHERE id = ?",
         (pat_id,),
     ).fetchone()
-    assert ada == (None, None, "default")
+    assert ada[:5] == (None, None, "default", None, MARKERS[0])
+    assert token.startswith("cvf_" + ada[5])  # not rotated
+    assert db.execute("SELECT status FROM slot_requests").fetchone()[0] == "open"
+    assert (
+        db.execute("SELECT extra_pat_slots FROM users WHERE id = 1").fetchone()[0] == 0
+    )
     assert (
         db.execute("SELECT COUNT(*) FROM cv_templates WHERE user_id = 1").fetchone()[0]
         == 2

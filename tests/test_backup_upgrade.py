@@ -124,7 +124,10 @@ FILL = {
         " VALUES (1, 1, 1, 'expired', 't', 'b', 'expired:1', '2026-02-01T00:00:00.000000Z')",
         "INSERT INTO alert_settings (user_id) VALUES (1)",
     ],
-    7: [],
+    7: [
+        "INSERT INTO job_runs (name, cursor) VALUES ('expire_pats', 0)",
+    ],
+    8: [],
 }
 
 
@@ -176,6 +179,14 @@ def test_upgrade_from_every_older_version_keeps_every_row(tmp_path, version):
             ("2026-01-04", 1)
         ]
         assert db.conn.execute("SELECT submission_count FROM pats").fetchone()[0] == 1
+    if version < 8:
+        # The audit log starts from the PAT's creation and its reveal.
+        assert db.conn.execute(
+            "SELECT action, pat_name, ip FROM audit_events ORDER BY at"
+        ).fetchall() == [("create", "Old PAT", None), ("reveal", "Old PAT", "::1")]
+        assert db.conn.execute("SELECT scopes, paused_at FROM pats").fetchall() == [
+            ("submissions:write", None)
+        ]
 
 
 def test_backup_finishes_under_steady_writes_on_a_larger_database(

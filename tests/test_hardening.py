@@ -270,7 +270,7 @@ def test_concurrent_template_delete_and_use_never_500(user_web, db, app):
 
 def test_set_default_on_a_deleted_template_is_not_found(user_web, db, clock):
     template_id = db.execute("SELECT id FROM cv_templates").fetchone()[0]
-    cv_templates.delete(db, 1, template_id)
+    cv_templates.delete(db, 1, template_id, now=clock.now())
     with pytest.raises(errors.NotFound):
         cv_templates.set_default(db, 1, template_id)
     with pytest.raises(errors.NotFound):

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 
 from flask import Blueprint, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import idempotency, pats, ratelimit, submissions, usage
+from .. import access_rules, idempotency, pats, ratelimit, submissions, usage
 from ..clock import from_db, to_api
 from ..db import get_db, transaction
 from ..errors import TemplateNotFound, ValidationError
@@ -24,9 +23,6 @@ log = logging.getLogger(__name__)
 MAX_BODY = 64 * 1024
 EXPIRY_HEADER = "X-PAT-Expires-At"
 INVALID_TOKEN = "Invalid PAT token"
-_EXTENSION_ORIGIN = re.compile(
-    r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}"
-)
 _AUTH_SCHEMES = ("bearer", "token")
 # Served without a PAT and left out of the usage record.
 PUBLIC_ENDPOINTS = {"api.openapi"}
@@ -89,6 +85,50 @@ def _authenticate():
             decision, f"Too many requests for this PAT (limit: {limit.describe()})."
         )
     g.pat, g.pat_user = result.pat, result.user
+    g.old_secret = result.old_secret
+    return _refuse_outside_limits(result.pat, ip)
+
+
+# Which scopes let a PAT call each endpoint (any one of them is enough); the
+# duplicate check is part of saving a job, so a write-only PAT may ask it.
+REQUIRED_SCOPES = {
+    "api.create_submission": {access_rules.WRITE},
+    "api.check_submission": {access_rules.WRITE, access_rules.READ},
+    "api.list_submissions": {access_rules.READ},
+}
+
+
+def _refuse_outside_limits(pat: dict, ip: str | None):
+    """The PAT works, but may be limited to networks, one extension and scopes."""
+    if not access_rules.network_allows(pat, ip):
+        log.warning(
+            "API: PAT used from a network it does not allow: pat_id=%s ip=%s",
+            pat["id"],
+            ip,
+        )
+        return error(
+            403,
+            "ip_not_allowed",
+            f"This PAT may not be used from your address ({ip or 'unknown'}). Its owner"
+            " can add your network to the PAT's allowed networks.",
+        )
+    if not access_rules.origin_allows(pat, request.headers.get("Origin")):
+        return error(
+            403,
+            "origin_not_allowed",
+            "This PAT is limited to another browser extension. Its owner can change"
+            " the allowed extension in the PAT's settings.",
+        )
+    needed = REQUIRED_SCOPES.get(request.endpoint)
+    if needed and not needed & access_rules.scopes_of(pat):
+        wanted = " or ".join(sorted(needed))
+        return error(
+            403,
+            "insufficient_scope",
+            f"This PAT lacks the scope this call needs ({wanted}). Its owner can add"
+            " it in the PAT's settings.",
+            required_scopes=sorted(needed),
+        )
     return None
 
 
@@ -133,6 +173,7 @@ def _record_usage_within(db, status: int, outcome: str, submission=None) -> None
             job_url=submission["url"] if submission else None,
             submission_id=submission["id"] if submission else None,
             keep_event=not g.get("pat_over_limit"),
+            old_secret=bool(g.get("old_secret")),
         )
         if g.get("pat") is not None:
             ratelimit.count(db, _api_limit(), g.pat["id"], at)
@@ -204,7 +245,7 @@ def _decorate(response):
     if pat is not None:
         response.headers[EXPIRY_HEADER] = to_api(from_db(pat["expires_at"])) or "none"
     origin = request.headers.get("Origin", "")
-    if _EXTENSION_ORIGIN.fullmatch(origin):
+    if access_rules.EXTENSION_ORIGIN.fullmatch(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
         response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
@@ -241,6 +282,13 @@ def token_info():
             "template": _template_json(template),
             "template_choice": pat["template_choice"],
             "template_status": template_status,
+            "scopes": sorted(access_rules.scopes_of(pat)),
+            "allowed_networks": [n for n in pat["allowed_networks"].split(",") if n],
+            "allowed_origin": pat["allowed_origin"],
+            "rotation_days": pat["rotation_days"],
+            # True when this request used a token a rotation replaced: switch
+            # to the new one before the overlap ends.
+            "old_token": bool(g.get("old_secret")),
         },
         account={"email": user.email},
     )
@@ -384,4 +432,62 @@ def check_submission():
             if last["pat_id"] is not None
             else None,
         },
+    )
+
+
+LIST_DEFAULT, LIST_MAX = 50, 100
+
+
+def _page_args() -> tuple[int | None, int]:
+    """The cursor and page size of a list call.
+
+    :raise ValidationError: either is malformed.
+    """
+    errors = {}
+    raw_limit = request.args.get("limit", str(LIST_DEFAULT)).strip()
+    limit = int(raw_limit) if raw_limit.isdigit() and len(raw_limit) <= 4 else 0
+    if not 1 <= limit <= LIST_MAX:
+        errors["limit"] = f"Give a whole number from 1 to {LIST_MAX}."
+    before = None
+    raw_cursor = request.args.get("cursor")
+    if raw_cursor is not None:
+        before = submissions.decode_cursor(raw_cursor)
+        if before is None:
+            errors["cursor"] = "Not a cursor from this API; pass next_cursor as given."
+    if errors:
+        raise ValidationError(errors)
+    return before, limit
+
+
+@bp.get("/submissions")
+def list_submissions():
+    """The account's submissions, newest first, a page at a time (submissions:read)."""
+    try:
+        before, limit = _page_args()
+    except ValidationError as exc:
+        return error(
+            422, "validation_error", "Some fields are not valid.", fields=exc.fields
+        )
+    rows, older = submissions.page(get_db(), g.pat_user.id, before, size=limit)
+    return jsonify(
+        submissions=[
+            {
+                "id": row["id"],
+                "url": row["url"],
+                "title": row["title"],
+                "company": row["company"],
+                "notes": row["notes"],
+                "template": {"id": row["template_id"], "name": row["template_name"]}
+                if row["template_name"] is not None
+                else None,
+                "needs_template": row["template_name"] is None,
+                "pat": {"id": row["pat_id"], "name": row["pat_name"]}
+                if row["pat_id"] is not None
+                else None,
+                "created_at": to_api(from_db(row["created_at"])),
+                "duplicate_of": row["duplicate_of"],
+            }
+            for row in rows
+        ],
+        next_cursor=submissions.encode_cursor(older) if older else None,
     )

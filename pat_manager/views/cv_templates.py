@@ -9,9 +9,9 @@ from flask_login import current_user, login_required
 
 from .. import cv_templates
 from ..db import get_db
-from ..errors import ValidationError
+from ..errors import NotFound, ValidationError
 from ..text import parse_id
-from ..web import now, owned, plural
+from ..web import client_ip, now, owned, plural
 
 bp = Blueprint("cv_templates", __name__, url_prefix="/templates")
 log = logging.getLogger(__name__)
@@ -120,24 +120,61 @@ def set_default():
 
 @bp.route("/<id:template_id>/delete", methods=["GET", "POST"])
 def delete(template_id):
-    """Confirm (naming the PATs it breaks), then delete."""
+    """Name the PATs that use it and offer to move them, then delete."""
+    db = get_db()
     template = owned(cv_templates.get_owned, current_user.id, template_id)
-    affected = cv_templates.pats_using(get_db(), current_user.id, template_id)
-    if request.method != "POST":
-        return render_template(
-            "cv_templates/delete.html", template=template, affected=affected
-        )
-
-    cv_templates.delete(get_db(), current_user.id, template_id)
-    log.info(
-        "template deleted: user_id=%s template_id=%s", current_user.id, template_id
+    affected = cv_templates.pats_using(db, current_user.id, template_id)
+    others = [
+        t
+        for t in cv_templates.list_templates(db, current_user.id)
+        if t["id"] != template["id"]
+    ]
+    default_elsewhere = current_user.default_template_id not in (None, template["id"])
+    move_to = request.form.get("move_to") or (
+        str(others[0]["id"]) if others else cv_templates.LEAVE
     )
-    message = f"Template “{template['name']}” deleted."
-    if affected:
-        message += (
-            f" {plural(len(affected), 'PAT')} now"
-            f" {'shows' if len(affected) == 1 else 'show'} “CV template not found” until you"
-            f" pick another template for {'it' if len(affected) == 1 else 'them'}."
-        )
-    flash(message, "warning" if affected else "success")
-    return redirect(url_for("cv_templates.index"))
+    if move_to == "template":
+        move_to = request.form.get("move_template_id", "")
+    errors = {}
+    if request.method == "POST":
+        try:
+            _, moved = cv_templates.delete(
+                db,
+                current_user.id,
+                template_id,
+                move_to,
+                now=now(),
+                ip=client_ip(),
+            )
+        except NotFound:
+            errors = {"move_to": "Choose a template from the list."}
+        except ValidationError as exc:
+            errors = exc.fields
+        else:
+            log.info(
+                "template deleted: user_id=%s template_id=%s moved=%s",
+                current_user.id,
+                template_id,
+                moved,
+            )
+            message = f"Template “{template['name']}” deleted."
+            left = len(affected) - moved
+            if moved:
+                message += f" {plural(moved, 'PAT')} moved."
+            if left:
+                message += (
+                    f" {plural(left, 'PAT')} now"
+                    f" {'shows' if left == 1 else 'show'} “CV template not found” until you"
+                    f" pick another template for {'it' if left == 1 else 'them'}."
+                )
+            flash(message, "warning" if left else "success")
+            return redirect(url_for("cv_templates.index"))
+    return render_template(
+        "cv_templates/delete.html",
+        template=template,
+        affected=affected,
+        others=others,
+        default_elsewhere=default_elsewhere,
+        move_to=move_to,
+        errors=errors,
+    ), 422 if errors else 200

@@ -2,16 +2,28 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import logging
+
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import csv_export, cv_templates, pats, submissions
 from ..clock import zone
 from ..db import get_db
-from ..errors import ValidationError
-from ..web import arg_id, filter_args
+from ..errors import NotFound, ValidationError
+from ..web import arg_id, filter_args, plural
 
 bp = Blueprint("history", __name__, url_prefix="/history")
+log = logging.getLogger(__name__)
+FILTER_KEYS = ("pat", "template", "from", "to")
 
 
 @bp.before_request
@@ -47,8 +59,35 @@ def index():
         errors=errors,
         pats=pats.list_for_user(db, current_user.id),
         templates=cv_templates.list_templates(db, current_user.id),
+        needing=submissions.needing_template(db, current_user.id),
     )
     return page, 422 if errors else 200
+
+
+@bp.post("/assign")
+def assign():
+    """Give submissions made with no template a template, one or many at once."""
+    back = url_for("history.index", **filter_args(FILTER_KEYS))
+    try:
+        template, changed, skipped = submissions.assign_template(
+            get_db(),
+            current_user.id,
+            request.form.getlist("ids"),
+            request.form.get("template_id"),
+        )
+    except NotFound:
+        abort(404)
+    except ValidationError as exc:
+        flash(" ".join(exc.fields.values()), "error")
+        return redirect(back)
+    log.info("history: template given user_id=%s changed=%s", current_user.id, changed)
+    message = f"{plural(changed, 'submission')} now use “{template['name']}”."
+    if skipped:
+        message += (
+            f" {plural(skipped, 'submission')} already had a template and kept it."
+        )
+    flash(message, "success")
+    return redirect(back)
 
 
 @bp.get("/export.csv")
@@ -56,9 +95,7 @@ def export():
     """Exactly the filtered submissions, as CSV."""
     flt, errors = _filter()
     if errors:
-        return redirect(
-            url_for("history.index", **filter_args(("pat", "template", "from", "to")))
-        )
+        return redirect(url_for("history.index", **filter_args(FILTER_KEYS)))
     user_id, tz_name = current_user.id, current_user.timezone
     tz = zone(tz_name)
 

@@ -18,11 +18,21 @@ from flask import (
 )
 from flask_login import current_user, login_required
 
-from .. import accounts, cv_templates, pats, ratelimit, tokens
+from .. import (
+    access_rules,
+    accounts,
+    bulk,
+    cv_templates,
+    lifecycle,
+    pats,
+    ratelimit,
+    tokens,
+)
 from ..clock import from_db, local_today
 from ..db import get_db
 from ..errors import PatLimitReached, ValidationError
 from ..web import (
+    arg_id,
     client_ip,
     is_htmx,
     no_store,
@@ -44,18 +54,18 @@ def _require_login():
     """Every PAT page needs a signed-in owner."""
 
 
-def _limit_state():
+def limit_state():
     db = get_db()
     limit = pats.pat_limit(current_user, current_app.config["FREE_TIER_PAT_LIMIT"])
     return pats.active_count(db, current_user.id, now()), limit
 
 
-def _render_row(pat_id, state: str = "normal", status: int = 200, **extra):
+def render_row(pat_id, state: str = "normal", status: int = 200, **extra):
     """One PAT card in a given state; htmx gets the card, others the whole list."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
     if is_htmx():
         if extra.get("oob_slots"):
-            extra["active_count"], extra["limit"] = _limit_state()
+            extra["active_count"], extra["limit"] = limit_state()
         response = make_response(
             render_template("pats/_pat.html", pat=pat, state=state, **extra), status
         )
@@ -67,19 +77,30 @@ def _render_row(pat_id, state: str = "normal", status: int = 200, **extra):
 @bp.get("/")
 def index():
     """All of the account's PATs, active first."""
-    db = get_db()
-    active, limit = _limit_state()
+    context = _form_context()
     return render_template(
         "pats/index.html",
-        pats=pats.list_for_user(db, current_user.id),
-        active_count=active,
-        limit=limit,
+        pats=pats.list_for_user(get_db(), current_user.id),
+        # Without JavaScript, "Select all" is a link that ticks every box.
+        select_all=request.args.get("select") == "all",
+        bulk_actions=bulk.ACTIONS,
+        **{
+            key: context[key]
+            for key in (
+                "active_count",
+                "limit",
+                "templates",
+                "default_template",
+                "min_custom_date",
+                "max_custom_date",
+            )
+        },
     )
 
 
 def _form_context(**values):
     db = get_db()
-    active, limit = _limit_state()
+    active, limit = limit_state()
     templates = cv_templates.list_templates(db, current_user.id)
     today = local_today(now(), current_user.timezone)
     return {
@@ -101,8 +122,11 @@ def _form_context(**values):
         "form": {
             "expiry": pats.DEFAULT_EXPIRY,
             "template_choice": pats.suggested_template_choice(current_user, templates),
+            "scopes": {access_rules.DEFAULT_SCOPES},
             **values,
         },
+        "scope_choices": access_rules.SCOPES,
+        "rotation_choices": pats.ROTATION_CHOICES,
         "errors": {},
         "limit_error": None,
     }
@@ -110,8 +134,24 @@ def _form_context(**values):
 
 @bp.get("/new")
 def new():
-    """The create form."""
-    return render_template("pats/new.html", **_form_context())
+    """The create form; `?from=<id>` fills it with a revoked or expired PAT's
+    settings ("create a new PAT with the same settings")."""
+    source_id = arg_id("from")
+    if source_id is None:
+        return render_template("pats/new.html", **_form_context())
+    source = owned(pats.get_listed, current_user.id, source_id)
+    if not lifecycle.can_recreate(source, now()):
+        flash(f"“{source['name']}” still works; edit it instead.", "info")
+        return redirect(url_for("pats.index", _anchor=f"pat-{source_id}"))
+    values = lifecycle.recreate_form(source, now(), current_user.timezone)
+    return render_template("pats/new.html", source=source, **_form_context(**values))
+
+
+def _posted_form() -> dict:
+    """The create form as posted, with its multi-valued scopes kept whole."""
+    values = request.form.to_dict()
+    values["scopes"] = set(request.form.getlist("scopes"))
+    return values
 
 
 @bp.post("/")
@@ -130,13 +170,22 @@ def create():
             now=now(),
             free_tier_limit=current_app.config["FREE_TIER_PAT_LIMIT"],
             token_key=token_key(),
+            # Unticking every scope is an error; a form without the scope
+            # boxes at all (an older page) keeps the default.
+            scopes=form.getlist("scopes")
+            if "scopes_sent" in form
+            else (access_rules.DEFAULT_SCOPES,),
+            allowed_networks=form.get("allowed_networks"),
+            allowed_origin=form.get("allowed_origin"),
+            rotation_days=form.get("rotation_days"),
+            ip=client_ip(),
         )
     except ValidationError as exc:
-        context = _form_context(**form.to_dict())
+        context = _form_context(**_posted_form())
         context["errors"] = exc.fields
         return render_template("pats/new.html", **context), 422
     except PatLimitReached as exc:
-        context = _form_context(**form.to_dict())
+        context = _form_context(**_posted_form())
         context["limit_error"] = str(exc)
         return render_template("pats/new.html", **context), 409
 
@@ -168,52 +217,60 @@ def created(pat_id):
 @bp.get("/<id:pat_id>/row")
 def row(pat_id):
     """The PAT card in its resting state (htmx 'Cancel' and 'Hide')."""
-    return _render_row(pat_id)
+    return render_row(pat_id)
 
 
-def _password_is_fresh() -> bool:
+def password_is_fresh() -> bool:
     entered = from_db(session.get("password_entered_at"))
     window = timedelta(minutes=current_app.config["REAUTH_MINUTES"])
     return entered is not None and now() - entered < window
+
+
+def check_typed_password(pat_id, action: str):
+    """For actions that show a token: check a password typed into the form.
+
+    Returns (errors, refusal); refusal is a 429 answer after too many wrong ones.
+    """
+    if request.method != "POST" or "password" not in request.form:
+        return {}, None
+    db, moment = get_db(), now()
+    decision = ratelimit.check(
+        db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
+    )
+    if not decision.allowed:
+        log.warning(
+            "%s refused, too many wrong passwords: user_id=%s", action, current_user.id
+        )
+        return {}, too_many(decision, "Too many wrong passwords.")
+    if accounts.check_password(db, current_user.id, request.form["password"]):
+        mark_password_entered()
+        return {}, None
+    ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment)
+    log.warning(
+        "%s: wrong password user_id=%s pat_id=%s", action, current_user.id, pat_id
+    )
+    return {"password": "That password is not right. Try again."}, None
 
 
 @bp.route("/<id:pat_id>/reveal", methods=["GET", "POST"])
 def reveal(pat_id):
     """Show the token again; asks for the password when it is not fresh."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
-    errors = {}
-    if request.method == "POST" and "password" in request.form:
-        db, moment = get_db(), now()
-        decision = ratelimit.check(
-            db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
-        )
-        if not decision.allowed:
-            log.warning(
-                "reveal refused, too many wrong passwords: user_id=%s", current_user.id
-            )
-            return too_many(decision, "Too many wrong passwords.")
-        if accounts.check_password(db, current_user.id, request.form["password"]):
-            mark_password_entered()
-        else:
-            ratelimit.hit(
-                db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
-            )
-            log.warning(
-                "reveal: wrong password user_id=%s pat_id=%s", current_user.id, pat_id
-            )
-            errors["password"] = "That password is not right. Try again."
+    errors, refusal = check_typed_password(pat_id, "reveal")
+    if refusal is not None:
+        return refusal
 
     # A wrong password is refused even inside the grace window: typing one is a
     # sign that someone else may be at the keyboard.
-    if request.method != "POST" or errors or not _password_is_fresh():
+    if request.method != "POST" or errors or not password_is_fresh():
         context = {
             "pat": pat,
             "errors": errors,
-            "needs_password": bool(errors) or not _password_is_fresh(),
+            "needs_password": bool(errors) or not password_is_fresh(),
         }
         status = 422 if errors else 200
         if is_htmx():
-            return _render_row(pat_id, "reauth", status, errors=errors)
+            return render_row(pat_id, "reauth", status, errors=errors)
         return render_template("pats/reveal.html", **context), status
 
     try:
@@ -227,14 +284,14 @@ def reveal(pat_id):
         )
     except ValidationError as exc:
         if is_htmx():
-            return _render_row(pat_id, message=exc.fields["pat"])
+            return render_row(pat_id, message=exc.fields["pat"])
         flash(exc.fields["pat"], "error")
         return redirect(url_for("pats.index"))
     log.info(
         "PAT revealed: user_id=%s pat_id=%s ip=%s", current_user.id, pat_id, client_ip()
     )
     if is_htmx():
-        return no_store(_render_row(pat_id, "revealed", token=token))
+        return no_store(render_row(pat_id, "revealed", token=token))
     page = render_template("pats/reveal.html", pat=pat, token=token, errors={})
     return no_store(make_response(page))
 
@@ -248,12 +305,12 @@ def revoke(pat_id):
             "pats/revoke.html", "pats/_pat.html", pat=pat, state="confirm-revoke"
         )
 
-    pats.revoke(get_db(), current_user.id, pat_id, now())
+    pats.revoke(get_db(), current_user.id, pat_id, now(), ip=client_ip())
     log.info("PAT revoked: user_id=%s pat_id=%s", current_user.id, pat_id)
     message = f"“{pat['name']}” is revoked. Any extension using it is now refused."
     if is_htmx():
         # The card swaps in place; the slot counter and message come out of band.
-        return _render_row(pat_id, oob_slots=True, oob_flash=message)
+        return render_row(pat_id, oob_slots=True, oob_flash=message)
     flash(message, "success")
     return redirect(url_for("pats.index", _anchor=f"pat-{pat_id}"))
 
@@ -277,6 +334,7 @@ def change_template(pat_id):
                 form.get("template_choice"),
                 form.get("template_id"),
                 now(),
+                ip=client_ip(),
             )
         except ValidationError as exc:
             errors = exc.fields
