@@ -193,6 +193,18 @@ def grant_slots(db: sqlite_utils.Database, email: str, slots: int) -> User:
     return find_by_email(db, email)
 
 
+def set_admin(db: sqlite_utils.Database, email: str, admin: bool) -> User:
+    """Give or take the administrator role."""
+    with transaction(db):
+        cursor = db.execute(
+            "UPDATE users SET is_admin = ? WHERE email = ?",
+            (int(admin), normalize_email(email)),
+        )
+        if cursor.rowcount == 0:
+            raise ValidationError({"email": f"No account with email {email}."})
+    return find_by_email(db, email)
+
+
 @lru_cache(maxsize=1)
 def timezone_names() -> tuple[str, ...]:
     """Every IANA timezone name this machine knows (from the tzdata package)."""

@@ -167,6 +167,21 @@ def grant_slots_command(email, slots):
     click.echo(f"{user.email} may now have {limit} active PATs.")
 
 
+@click.command("set-admin")
+@click.argument("email")
+@click.option("--remove", is_flag=True, help="Take the administrator role away.")
+@with_appcontext
+def set_admin_command(email, remove):
+    """Make an account an administrator (it answers requests for more PATs)."""
+    try:
+        user = accounts.set_admin(get_db(), email, not remove)
+    except ValidationError as exc:
+        _fail(exc)
+    click.echo(
+        f"{user.email} is {'now' if user.is_admin else 'no longer'} an administrator."
+    )
+
+
 @click.command("prune-usage")
 @click.option(
     "--days",
@@ -316,6 +331,7 @@ def register_commands(app) -> None:
         create_template_command,
         create_pat_command,
         grant_slots_command,
+        set_admin_command,
         prune_usage_command,
         seed_demo_command,
         backup_command,

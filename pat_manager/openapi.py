@@ -5,13 +5,20 @@ from __future__ import annotations
 from .submissions import NOTES_MAX, TEXT_MAX, URL_MAX
 
 
-def _error(*codes: str, reason: bool = False, fields: bool = False) -> dict:
+def _error(
+    *codes: str, reason: bool = False, fields: bool = False, scopes: bool = False
+) -> dict:
     properties = {
         "error": {"type": "string", "enum": list(codes)},
         "message": {"type": "string"},
     }
     if reason:
-        properties["reason"] = {"type": "string", "enum": ["revoked", "expired"]}
+        properties["reason"] = {
+            "type": "string",
+            "enum": ["revoked", "expired", "paused", "rotated"],
+        }
+    if scopes:
+        properties["required_scopes"] = {"type": "array", "items": {"type": "string"}}
     if fields:
         properties["fields"] = {
             "type": "object",
@@ -66,9 +73,21 @@ _RATE_LIMITED = _described(
     },
 )
 _UNAUTHORIZED = _described(
-    "Invalid PAT token: missing, malformed, unknown, revoked or expired.",
+    "Invalid PAT token: missing, malformed, unknown, revoked, expired, paused, or"
+    " an old token after its rotation overlap.",
     _error("invalid_token", reason=True),
 )
+_FORBIDDEN = _described(
+    "The PAT works but may not make this call: from this network, from this"
+    " browser extension, or without the scope the call needs.",
+    _error("ip_not_allowed", "origin_not_allowed", "insufficient_scope", scopes=True),
+)
+_SUBMISSION_PAT = {
+    "nullable": True,
+    "type": "object",
+    "required": ["id", "name"],
+    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
 
 SPEC = {
     "openapi": "3.0.3",
@@ -125,6 +144,28 @@ SPEC = {
                                                     "type": "string",
                                                     "enum": ["ok", "not_found"],
                                                 },
+                                                "scopes": {
+                                                    "type": "array",
+                                                    "items": {"type": "string"},
+                                                },
+                                                "allowed_networks": {
+                                                    "type": "array",
+                                                    "items": {"type": "string"},
+                                                },
+                                                "allowed_origin": {
+                                                    "type": "string",
+                                                    "nullable": True,
+                                                },
+                                                "rotation_days": {
+                                                    "type": "integer",
+                                                    "nullable": True,
+                                                },
+                                                "old_token": {
+                                                    "type": "boolean",
+                                                    "description": "The call used a "
+                                                    "token a rotation replaced; it "
+                                                    "stops at the end of the overlap.",
+                                                },
                                             },
                                         },
                                         "account": {
@@ -138,11 +179,101 @@ SPEC = {
                         },
                     },
                     "401": _UNAUTHORIZED,
+                    "403": _FORBIDDEN,
                     "429": _RATE_LIMITED,
                 },
             }
         },
         "/submissions": {
+            "get": {
+                "summary": "List the account's submissions, newest first (submissions:read)",
+                "operationId": "listSubmissions",
+                "parameters": [
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "required": False,
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                    {
+                        "name": "cursor",
+                        "in": "query",
+                        "required": False,
+                        "description": "next_cursor from the previous page.",
+                        "schema": {"type": "string", "maxLength": 40},
+                    },
+                ],
+                "responses": {
+                    "200": {
+                        "description": "One page, and the cursor of the next (null: last page).",
+                        "headers": _EXPIRES_HEADER,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["submissions", "next_cursor"],
+                                    "properties": {
+                                        "submissions": {
+                                            "type": "array",
+                                            "items": {
+                                                "type": "object",
+                                                "required": [
+                                                    "id",
+                                                    "url",
+                                                    "template",
+                                                    "needs_template",
+                                                    "pat",
+                                                    "created_at",
+                                                ],
+                                                "properties": {
+                                                    "id": {"type": "integer"},
+                                                    "url": {"type": "string"},
+                                                    "title": {
+                                                        "type": "string",
+                                                        "nullable": True,
+                                                    },
+                                                    "company": {
+                                                        "type": "string",
+                                                        "nullable": True,
+                                                    },
+                                                    "notes": {
+                                                        "type": "string",
+                                                        "nullable": True,
+                                                    },
+                                                    "template": {
+                                                        "nullable": True,
+                                                        "type": "object",
+                                                    },
+                                                    "needs_template": {
+                                                        "type": "boolean"
+                                                    },
+                                                    "pat": _SUBMISSION_PAT,
+                                                    "created_at": _TIME,
+                                                    "duplicate_of": {
+                                                        "type": "integer",
+                                                        "nullable": True,
+                                                    },
+                                                },
+                                            },
+                                        },
+                                        "next_cursor": {
+                                            "type": "string",
+                                            "nullable": True,
+                                        },
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "401": _UNAUTHORIZED,
+                    "403": _FORBIDDEN,
+                    "422": _described(
+                        "The limit or cursor is not valid.",
+                        _error("validation_error", fields=True),
+                    ),
+                    "429": _RATE_LIMITED,
+                },
+            },
             "post": {
                 "summary": "Record a job application",
                 "operationId": "createSubmission",
@@ -240,6 +371,7 @@ SPEC = {
                         _error("malformed_json", "bad_request"),
                     ),
                     "401": _UNAUTHORIZED,
+                    "403": _FORBIDDEN,
                     "409": _described(
                         "The Idempotency-Key was used with another body.",
                         _error("idempotency_conflict"),
@@ -256,7 +388,7 @@ SPEC = {
                     ),
                     "429": _RATE_LIMITED,
                 },
-            }
+            },
         },
         "/submissions/check": {
             "get": {
@@ -311,6 +443,7 @@ SPEC = {
                         },
                     },
                     "401": _UNAUTHORIZED,
+                    "403": _FORBIDDEN,
                     "422": _described(
                         "The url is missing or not an absolute http(s) URL.",
                         _error("validation_error", fields=True),

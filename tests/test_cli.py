@@ -135,6 +135,23 @@ def test_limit_and_grant_slots(runner, app):
     assert run(runner, "grant-slots", "cli@example.com", "lots").exit_code == 2
 
 
+def test_set_admin_gives_and_takes_the_role(runner, app, db):
+    run(runner, "create-user", "first@example.com", input=PASSWORD + "\n")
+    run(runner, "create-user", "second@example.com", input=PASSWORD + "\n")
+    made = run(runner, "set-admin", "second@example.com")
+    assert made.exit_code == 0 and "is now an administrator" in made.output
+    taken = run(runner, "set-admin", "second@example.com", "--remove")
+    assert "no longer an administrator" in taken.output
+    assert (
+        db.execute(
+            "SELECT is_admin FROM users WHERE email = 'second@example.com'"
+        ).fetchone()[0]
+        == 0
+    )
+    missing = run(runner, "set-admin", "nobody@example.com")
+    assert missing.exit_code == 1 and "No account" in missing.output
+
+
 def test_no_expiry_flag(runner, app):
     run(runner, "create-user", "cli@example.com", input=PASSWORD + "\n")
     result = run(

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import access_rules, lifecycle, pats, rotation
@@ -158,7 +166,7 @@ def rotate(pat_id):
         return no_store(render_row(pat_id, "revealed", token=token, rotated=True))
     pat = pats.get_listed(get_db(), current_user.id, pat_id)
     page = render_template("pats/reveal.html", pat=pat, token=token, rotated=True)
-    return no_store(page)
+    return no_store(make_response(page))
 
 
 @bp.post("/<id:pat_id>/end-overlap")
