@@ -33,6 +33,10 @@ test: install-test chromium
 chromium:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
+# PNGs of the main pages at 375 and 1280 px, from a demo account, for the README.
+screenshots: install-test chromium
+	$(BIN)/python -m tests.browser.screenshots
+
 lint: install-test
 	$(BIN)/ruff format pat_manager tests bench
 	$(BIN)/ruff check --fix pat_manager tests bench
