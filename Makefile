@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
 
-.PHONY: run test lint bench install install-test clean
+.PHONY: run test lint bench install install-test clean chromium screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,16 @@ install-test: $(VENV)/.installed-test
 run: install
 	PORT=$(PORT) $(BIN)/pat-manager run
 
-test: install-test
+# The browser tests drive Debian's Chromium (never a downloaded browser build).
+test: install-test chromium
 	$(BIN)/python -m pytest
+
+chromium:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
+# PNGs of the main pages at 375 and 1280 px, from a demo account, for the README.
+screenshots: install-test chromium
+	$(BIN)/python -m tests.browser.screenshots
 
 lint: install-test
 	$(BIN)/ruff format pat_manager tests bench
