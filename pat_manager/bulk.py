@@ -27,6 +27,7 @@ from .pats import (
     resolve_expiry,
     resolve_template_choice,
     revoke_within,
+    set_template_within,
     status,
     template_label,
 )
@@ -203,25 +204,7 @@ def _apply_one(db, action, params: Params, pat, now, ip, detail) -> None:
         )
     elif action == "set_template":
         choice, template_id = params.template
-        if template_id is not None and not one(
-            db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (template_id,)
-        ):
-            raise ValidationError(
-                {"template": "That template does not exist any more."}
-            )
-        db.execute(
-            "UPDATE pats SET template_choice = ?, template_id = ? WHERE id = ?",
-            (choice, template_id, pat["id"]),
-        )
-        audit.record(
-            db,
-            user_id=pat["user_id"],
-            pat=pat,
-            action="template",
-            now=now,
-            ip=ip,
-            detail=detail,
-        )
+        set_template_within(db, pat, choice, template_id, now, ip, detail)
     else:
         db.execute(
             "UPDATE pats SET expires_at = ? WHERE id = ?",

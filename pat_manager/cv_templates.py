@@ -6,10 +6,10 @@ import sqlite3
 
 import sqlite_utils
 
-from . import audit
 from .clock import to_db
 from .db import one, transaction
 from .errors import NotFound, ValidationError
+from .pats import set_template_within
 from .text import clean_block, clean_line
 
 NAME_MAX = 80
@@ -200,28 +200,15 @@ def delete(
             to_text = (
                 "the account default" if target == "default" else f"“{target['name']}”"
             )
+            detail = f"template “{template['name']}” deleted; moved to {to_text}"
             for pat in affected:
-                if pat["template_choice"] == "custom":
-                    if target == "default":
-                        db.execute(
-                            "UPDATE pats SET template_choice = 'default',"
-                            " template_id = NULL WHERE id = ?",
-                            (pat["id"],),
-                        )
-                    else:
-                        db.execute(
-                            "UPDATE pats SET template_id = ? WHERE id = ?",
-                            (target["id"], pat["id"]),
-                        )
-                audit.record(
-                    db,
-                    user_id=user_id,
-                    pat=pat,
-                    action="template",
-                    now=now,
-                    ip=ip,
-                    detail=f"template “{template['name']}” deleted; moved to {to_text}",
-                )
+                # PATs that follow the account default move with the default below.
+                choice, target_id = pat["template_choice"], None
+                if choice == "custom" and target == "default":
+                    choice = "default"
+                elif choice == "custom":
+                    target_id = target["id"]
+                set_template_within(db, pat, choice, target_id, now, ip, detail)
                 moved += 1
             if target != "default" and default_id == template["id"]:
                 db.execute(

@@ -10,7 +10,7 @@ import sqlite_utils
 from . import access_rules, audit
 from .accounts import User
 from .clock import from_db, local_today, to_db
-from .db import one, transaction
+from .db import transaction
 from .errors import ValidationError
 from .pats import (
     EXPIRED,
@@ -22,10 +22,12 @@ from .pats import (
     clean_name,
     clean_rotation_days,
     get_owned,
+    require_template,
     resolve_expiry,
     resolve_template_choice,
     status,
 )
+from .text import parse_whole
 
 OVERLAP_CHOICES = {
     0: "Stop the old token at once",
@@ -37,10 +39,7 @@ KEEP = "keep"
 
 
 def clean_overlap(value) -> int:
-    try:
-        hours = int(str(value).strip())
-    except ValueError:
-        hours = None
+    hours = parse_whole(value)
     if hours not in OVERLAP_CHOICES:
         raise ValidationError(
             {
@@ -173,13 +172,7 @@ def edit(
         refuse_unless_holds_slot(current, now)
         if "name" in updates:
             check_name_free(db, user.id, updates["name"], now, except_id=pat["id"])
-        template_id = updates.get("template_id")
-        if template_id is not None and not one(
-            db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (template_id,)
-        ):
-            raise ValidationError(
-                {"template": "That template does not exist any more."}
-            )
+        require_template(db, updates.get("template_id"))
         assignments = ", ".join(f"{column} = ?" for column in updates)
         db.execute(
             f"UPDATE pats SET {assignments} WHERE id = ?",

@@ -12,7 +12,7 @@ from .accounts import User
 from .clock import end_of_day, from_db, local_today, to_db
 from .db import one, transaction
 from .errors import NotFound, PatLimitReached, TemplateNotFound, ValidationError
-from .text import clean_line, parse_id
+from .text import clean_line, parse_id, parse_whole
 
 NAME_MAX = 80
 EXPIRY_CHOICES = ("30", "90", "custom", "never")
@@ -128,10 +128,7 @@ def clean_rotation_days(value) -> int | None:
     """The rotation policy: a new secret every 30, 60 or 90 days, or None (off)."""
     if value in (None, "", "0", 0, "off"):
         return None
-    try:
-        days = int(str(value).strip())
-    except ValueError:
-        days = None
+    days = parse_whole(value)
     if days not in ROTATION_CHOICES:
         raise ValidationError(
             {
@@ -244,13 +241,8 @@ def create(
         if active_count(db, user.id, now) >= limit:
             raise PatLimitReached(limit)
         check_name_free(db, user.id, name, now)
-        if chosen_template is not None and not one(
-            db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen_template,)
-        ):
-            # Deleted between the form check and this transaction.
-            raise ValidationError(
-                {"template": "That template does not exist any more."}
-            )
+        # It may have been deleted between the form check and this transaction.
+        require_template(db, chosen_template)
         cursor = db.execute(
             "INSERT INTO pats (user_id, public_id, secret_seed, name, template_choice,"
             " template_id, created_at, expires_at, scopes, allowed_networks,"
@@ -326,32 +318,53 @@ def set_template(
         )
     choice, chosen = resolve_template_choice(db, user_id, template_choice, template_id)
     with transaction(db):
-        if chosen is not None and not one(
-            db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (chosen,)
-        ):
+        pat = get_owned(db, user_id, pat_id)
+        if pat["revoked_at"] is not None:
             raise ValidationError(
-                {"template": "That template does not exist any more."}
+                {"template": "This PAT is revoked; create a new PAT instead."}
             )
-        cursor = db.execute(
-            "UPDATE pats SET template_choice = ?, template_id = ?"
-            " WHERE id = ? AND user_id = ? AND revoked_at IS NULL",
-            (choice, chosen, pat_id, user_id),
-        )
-        if cursor.rowcount:
-            audit.record(
-                db,
-                user_id=user_id,
-                pat=pat,
-                action="template",
-                now=now,
-                ip=ip,
-                detail=f"{pat['template_choice']} → {choice}",
-            )
-    if cursor.rowcount == 0:
-        raise ValidationError(
-            {"template": "This PAT is revoked; create a new PAT instead."}
+        set_template_within(
+            db, pat, choice, chosen, now, ip, f"{pat['template_choice']} → {choice}"
         )
     return get_owned(db, user_id, pat_id)
+
+
+def require_template(db: sqlite_utils.Database, template_id) -> None:
+    """Inside a write transaction: the chosen template still exists.
+
+    :raise ValidationError: it was deleted meanwhile.
+    """
+    if template_id is not None and not one(
+        db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (template_id,)
+    ):
+        raise ValidationError({"template": "That template does not exist any more."})
+
+
+def set_template_within(
+    db: sqlite_utils.Database,
+    pat: dict,
+    choice: str,
+    template_id,
+    now: datetime,
+    ip: str | None,
+    detail: str,
+) -> None:
+    """Inside the caller's transaction: the PAT's template choice, audited. Every
+    path that changes it (the Fix page, bulk, a template's deletion) comes here."""
+    require_template(db, template_id)
+    db.execute(
+        "UPDATE pats SET template_choice = ?, template_id = ? WHERE id = ?",
+        (choice, template_id, pat["id"]),
+    )
+    audit.record(
+        db,
+        user_id=pat["user_id"],
+        pat=pat,
+        action="template",
+        now=now,
+        ip=ip,
+        detail=detail,
+    )
 
 
 def get_owned(db: sqlite_utils.Database, user_id: int, pat_id) -> dict:

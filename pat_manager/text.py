@@ -87,3 +87,11 @@ def clean_block(value, label: str, max_len: int) -> str:
     if len(text) > max_len:
         raise ValueError(f"{label} must be at most {max_len} characters.")
     return text
+
+
+def parse_whole(value) -> int | None:
+    """A whole number typed into a form or query, or None when it is not one."""
+    text = str(value).strip() if value is not None else ""
+    if not text.lstrip("-").isdigit() or len(text) > 12:
+        return None
+    return int(text)
