@@ -26,7 +26,9 @@ install-test: $(VENV)/.installed-test
 run: install
 	PORT=$(PORT) $(BIN)/pat-manager run
 
+# The extension's browser tests drive Debian's Chromium (never a downloaded browser).
 test: install-test
+	command -v chromium >/dev/null || (apt-get update && apt-get install -y chromium)
 	$(BIN)/python -m pytest
 
 lint: install-test

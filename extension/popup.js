@@ -109,7 +109,7 @@
   function post() {
     var body = job();
     setBusy(true);
-    PatUi.hide(duplicateBox);
+    duplicateBox.hidden = true;
     PatUi.hide(problemBox);
     PatUi.showMessage(statusBox, "info", null, ["Saving\u2026"]);
     return PatApi.submit(settings, body, keyFor(body)).then(function (result) {
@@ -156,6 +156,17 @@
         return;
       }
       return post();
+    }).catch(unexpected);
+  }
+
+  /** A bug or a browser refusal, not an answer from the server: still say it. */
+  function unexpected(err) {
+    setBusy(false);
+    fail({
+      code: "unexpected",
+      title: "Something went wrong in the extension",
+      message: String(err && err.message ? err.message : err),
+      action: "Close the popup and try again; if it keeps happening, reload the extension in chrome://extensions.",
     });
   }
 
@@ -166,12 +177,12 @@
 
   $("save-anyway").addEventListener("click", function () {
     if (!busy) {
-      post();
+      post().catch(unexpected);
     }
   });
 
   $("cancel").addEventListener("click", function () {
-    PatUi.hide(duplicateBox);
+    duplicateBox.hidden = true;
     PatUi.showMessage(statusBox, "info", null, ["Not saved."]);
     saveButton.disabled = false;
     saveButton.focus();
