@@ -54,8 +54,10 @@ def test_options_check_then_save_job_and_see_it_in_history(app, browser, job_sit
     assert popup.input_value("#title") == "Product Manager at Acme"
     assert popup.evaluate("document.activeElement.id") == "save"
     popup.fill("#company", "Acme")
-    # A double click stores one submission.
-    popup.dblclick("#save")
+    # A double click stores one submission; the post carries an Idempotency-Key.
+    with popup.expect_request(lambda r: r.method == "POST") as posted:
+        popup.dblclick("#save")
+    assert re.fullmatch(r"[0-9a-f-]{36}", posted.value.headers["idempotency-key"])
     wait_done(popup)
     assert "Saved to PAT Manager" in text(popup, "#status")
     assert "Technical roles" in text(popup, "#status")
@@ -233,3 +235,24 @@ def test_rate_limited_says_when_to_retry(limited_app, browser, job_site):
         ).status_code
         == 429
     )
+
+
+def test_a_repeated_post_with_the_same_key_is_stored_once(app, browser):
+    app.account("idem@example.com")
+    token = app.pat("idem@example.com", "Twice")
+    page = browser.page("popup.html")  # any extension page has api.js
+    results = page.evaluate(
+        """async ([server, token]) => {
+            const job = {url: "https://jobs.example.com/twice", title: "Twice"};
+            const key = PatApi.newIdempotencyKey();
+            return Promise.all([
+                PatApi.submit({server, token}, job, key),
+                PatApi.submit({server, token}, job, key),
+            ]);
+        }""",
+        [app.base, token],
+    )
+    assert [r["ok"] for r in results] == [True, True]
+    assert results[0]["data"]["id"] == results[1]["data"]["id"]
+    assert sorted(r["replayed"] for r in results) == [False, True]
+    assert len(history_rows(app, "idem@example.com")) == 1
