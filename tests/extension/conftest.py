@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 import requests
+from playwright.sync_api import sync_playwright
 
 from tests.conftest import PASSWORD
 from tests.servers import Server, csrf
@@ -28,8 +29,7 @@ def playwright_driver():
         pytest.fail(
             f"{CHROMIUM} is missing: apt-get install -y chromium (make test does)"
         )
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as driver:
+    with sync_playwright() as driver:
         yield driver
 
 
