@@ -26,7 +26,7 @@ install-test: $(VENV)/.installed-test
 run: install
 	PORT=$(PORT) $(BIN)/pat-manager run
 
-# The browser tests drive Debian's Chromium (never a downloaded browser build).
+# The browser and extension tests drive Debian's Chromium (never a downloaded browser build).
 test: install-test chromium
 	$(BIN)/python -m pytest
 
