@@ -193,6 +193,10 @@
       message: "Invalid PAT token: it is paused.",
       action: "Resume the PAT on the PATs page in PAT Manager, or paste another PAT into the extension's options.",
     },
+    rotated: {
+      message: "Invalid PAT token: it was replaced by a new token (rotated), and the old one has stopped working.",
+      action: "In PAT Manager, use Reveal on this PAT to copy its new token, then paste it into the extension's options.",
+    },
   };
 
   function fieldList(fields) {
@@ -248,7 +252,7 @@
         );
       }
       case "insufficient_scope": {
-        var scope = body.required_scope || body.scope || null;
+        var scope = body.required_scopes || body.required_scope || body.scope || null;
         if (Array.isArray(scope)) {
           scope = scope.join(", ");
         }
@@ -267,7 +271,7 @@
           code,
           "Not allowed from this network",
           "This PAT may not be used from your network address" + (ip ? " (" + ip + ")" : "") + ".",
-          "In PAT Manager, add this address to the PAT's allowed addresses, or save jobs from a network the PAT allows.",
+          "In PAT Manager, edit the PAT and add this address to its allowed networks, or save jobs from a network the PAT allows.",
           { status: status, ip: ip }
         );
       }
@@ -277,8 +281,8 @@
           code,
           "Not allowed from this extension",
           "This PAT may not be used from this browser extension" + (origin ? " (" + origin + ")" : "") + ".",
-          "In PAT Manager, add this extension's origin" + (origin ? " " + origin : "") +
-            " to the PAT's allowed origins, or use a PAT made for this extension.",
+          "In PAT Manager, edit the PAT and set its allowed extension to" + (origin ? " " + origin : " this extension's origin") +
+            ", or use a PAT made for this extension.",
           { status: status, origin: origin }
         );
       }

@@ -19,6 +19,8 @@ def _error(
         }
     if scopes:
         properties["required_scopes"] = {"type": "array", "items": {"type": "string"}}
+        properties["ip"] = {"type": "string", "nullable": True}
+        properties["origin"] = {"type": "string", "nullable": True}
     if fields:
         properties["fields"] = {
             "type": "object",

@@ -264,6 +264,10 @@ def test_cors_preflight_without_auth_for_extensions(api):
     assert response.headers["Access-Control-Allow-Origin"] == origin
     allowed = response.headers["Access-Control-Allow-Headers"]
     assert "Authorization" in allowed and "Content-Type" in allowed
+    # A retried post carries its key; the extension reads the wait and the replay.
+    assert "Idempotency-Key" in allowed
+    exposed = response.headers["Access-Control-Expose-Headers"]
+    assert "Retry-After" in exposed and "Idempotent-Replayed" in exposed
     firefox = api.options(
         "/api/v1/token", headers={"Origin": "moz-extension://1234-abcd"}
     )

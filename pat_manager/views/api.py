@@ -111,13 +111,20 @@ def _refuse_outside_limits(pat: dict, ip: str | None):
             "ip_not_allowed",
             f"This PAT may not be used from your address ({ip or 'unknown'}). Its owner"
             " can add your network to the PAT's allowed networks.",
+            ip=ip,
         )
-    if not access_rules.origin_allows(pat, request.headers.get("Origin")):
+    origin = request.headers.get("Origin")
+    if not access_rules.origin_allows(pat, origin):
+        # The caller's own origin is echoed only when it is an extension's: a web
+        # page's origin says nothing the caller does not know, but is not ours to
+        # repeat into a JSON body it can read.
+        shown = origin if access_rules.EXTENSION_ORIGIN.fullmatch(origin) else None
         return error(
             403,
             "origin_not_allowed",
             "This PAT is limited to another browser extension. Its owner can change"
             " the allowed extension in the PAT's settings.",
+            origin=shown,
         )
     needed = REQUIRED_SCOPES.get(request.endpoint)
     if needed and not needed & access_rules.scopes_of(pat):
@@ -247,9 +254,13 @@ def _decorate(response):
     origin = request.headers.get("Origin", "")
     if access_rules.EXTENSION_ORIGIN.fullmatch(origin):
         response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Allow-Headers"] = "Authorization, Content-Type"
+        response.headers["Access-Control-Allow-Headers"] = (
+            "Authorization, Content-Type, Idempotency-Key"
+        )
         response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Expose-Headers"] = EXPIRY_HEADER
+        response.headers["Access-Control-Expose-Headers"] = (
+            f"{EXPIRY_HEADER}, Retry-After, Idempotent-Replayed"
+        )
         response.headers["Access-Control-Max-Age"] = "600"
     response.vary.add("Origin")
     response.headers["Cache-Control"] = "no-store"

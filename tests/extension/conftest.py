@@ -155,6 +155,18 @@ class App:
         assert answer.status_code == 200, answer.text
         return answer.json()["pat"]["id"]
 
+    def act(self, web: requests.Session, token_or_id, action: str, **data):
+        """POST one of a PAT's forms (edit, pause, rotate…) as its owner."""
+        pat_id = (
+            token_or_id if isinstance(token_or_id, int) else self.pat_id(token_or_id)
+        )
+        response = web.post(
+            f"{self.base}/pats/{pat_id}/{action}",
+            data={"csrf_token": csrf(web, self.base + "/pats/"), **data},
+        )
+        assert response.status_code == 200, response.text[:500]
+        return response
+
     def revoke(self, email: str, token: str) -> None:
         pat_id = self.pat_id(token)
         web = self.login(email)
