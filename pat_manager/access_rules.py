@@ -51,9 +51,12 @@ def scopes_of(pat: dict) -> frozenset[str]:
 def clean_networks(text: str | None) -> str:
     """Networks typed one per line or separated by commas, as stored ("a,b").
 
-    A single address is taken as its own /32 or /128; host bits are cleared.
+    A single address is taken as its own /32 or /128. IPv4-mapped IPv6 entries
+    are stored as IPv4, which is how IPv4 clients are compared.
 
-    :raise ValidationError: an entry is not an IP network, or there are too many.
+    :raise ValidationError: an entry is not an IP network, has host bits set
+        (203.0.113.9/24: one address or the whole range?), allows everything,
+        or there are too many.
     """
     entries = [e for e in re.split(r"[\s,]+", text or "") if e]
     if len(entries) > MAX_NETWORKS:
@@ -62,16 +65,39 @@ def clean_networks(text: str | None) -> str:
         )
     networks = []
     for entry in entries:
+        shown = entry[:60]
         try:
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
-            shown = entry[:60]
             raise ValidationError(
                 {
                     "allowed_networks": f"“{shown}” is not a network. Write an address"
                     " like 203.0.113.7 or a range like 203.0.113.0/24 or 2001:db8::/48."
                 }
             ) from None
+        # A mapped range's network address is mapped only when it lies within
+        # ::ffff:0:0/96, so the prefix is at least 96 here.
+        if network.version == 6 and network.network_address.ipv4_mapped:
+            network = ipaddress.ip_network(
+                f"{network.network_address.ipv4_mapped}/{network.prefixlen - 96}"
+            )
+        if "/" in entry and not ipaddress.ip_network(
+            entry, strict=False
+        ).network_address == ipaddress.ip_address(entry.split("/")[0]):
+            raise ValidationError(
+                {
+                    "allowed_networks": f"“{shown}” mixes an address and a range."
+                    f" Write {network.network_address}/{network.prefixlen} for the"
+                    f" range, or {entry.split('/')[0]} alone for that one address."
+                }
+            )
+        if network.prefixlen == 0:
+            raise ValidationError(
+                {
+                    "allowed_networks": f"“{shown}” allows every address. Leave the"
+                    " list empty to allow any network."
+                }
+            )
         if str(network) not in networks:
             networks.append(str(network))
     return ",".join(networks)

@@ -15,7 +15,7 @@ import sqlite_utils
 from . import audit, lifecycle
 from .accounts import User
 from .clock import to_db
-from .db import one, transaction
+from .db import transaction
 from .errors import ValidationError
 from .pats import (
     ACTIVE,
@@ -24,14 +24,16 @@ from .pats import (
     PAUSED,
     REVOKED,
     get_listed,
+    last_day,
     resolve_expiry,
     resolve_template_choice,
     revoke_within,
     set_template_within,
     status,
     template_label,
+    template_text,
 )
-from .text import parse_id
+from .text import parse_selection, parse_whole
 
 ACTIONS = {
     "revoke": "Revoke",
@@ -62,20 +64,7 @@ def parse_ids(values) -> list[int]:
 
     :raise ValidationError: nothing selected, a malformed id, or too many.
     """
-    ids: list[int] = []
-    for raw in values or ():
-        pat_id = parse_id(raw)
-        if pat_id is None:
-            raise ValidationError(
-                {"ids": "The selection holds something that is not a PAT."}
-            )
-        if pat_id not in ids:
-            ids.append(pat_id)
-    if not ids:
-        raise ValidationError({"ids": "Select at least one PAT first."})
-    if len(ids) > MAX_SELECTED:
-        raise ValidationError({"ids": f"Select at most {MAX_SELECTED} PATs at once."})
-    return ids
+    return parse_selection(values, "PAT", MAX_SELECTED)
 
 
 @dataclass(frozen=True)
@@ -93,7 +82,9 @@ def parse_params(
     :raise ValidationError: an unknown action, or its field is wrong.
     """
     if action not in ACTIONS:
-        raise ValidationError({"action": "Choose an action for the selected PATs."})
+        raise ValidationError(
+            {"action": "Choose what to do with the selected PATs (Revoke, Pause…)."}
+        )
     if action == "set_template":
         # The list's one select names the default, no template, or a template id.
         pick = (form.get("template_pick") or "").strip()
@@ -104,24 +95,27 @@ def parse_params(
             template=resolve_template_choice(db, user.id, choice, template_id)
         )
     if action == "set_expiration":
-        moment = resolve_expiry(
-            form.get("expiry"), form.get("expires_on"), now, user.timezone
-        )
+        try:
+            moment = resolve_expiry(
+                form.get("expiry"), form.get("expires_on"), now, user.timezone
+            )
+        except ValidationError as exc:
+            if (
+                "expires_on" in exc.fields
+                and not (form.get("expires_on") or "").strip()
+            ):
+                raise ValidationError(
+                    {"expires_on": "Pick the date the selected PATs should expire."}
+                ) from None
+            raise
         stored = to_db(moment) if moment else None
         return Params(
             expires_at=stored,
-            expiry_label=f"expires {stored[:10]}" if stored else "never expires",
+            expiry_label=f"works until {last_day(stored, user.timezone)}"
+            if stored
+            else "never expires",
         )
     return Params()
-
-
-def _template_text(db, user: User, choice: str, template_id) -> str:
-    if choice == "none":
-        return "No template"
-    if choice == "default":
-        return "the account default"
-    row = one(db, "SELECT name FROM cv_templates WHERE id = ?", (template_id,))
-    return f"“{row['name']}”" if row else "a deleted template"
 
 
 def _decide(db, user: User, action: str, params: Params, pat: dict, now) -> Row:
@@ -145,12 +139,12 @@ def _decide(db, user: User, action: str, params: Params, pat: dict, now) -> Row:
         if (choice, template_id) == (pat["template_choice"], pat["template_id"]):
             return Row(pat, refused="Already uses that template.")
         before, _ = template_label(pat)
-        after = _template_text(db, user, choice, template_id)
+        after = template_text(db, choice, template_id)
         return Row(pat, change=f"Template: {before} → {after}")
     if params.expires_at == pat["expires_at"]:
         return Row(pat, refused="Already has that expiry.")
-    before = pat["expires_at"][:10] if pat["expires_at"] else "never"
-    return Row(pat, change=f"Expiry: {before} → {params.expiry_label}")
+    before = last_day(pat["expires_at"], user.timezone)
+    return Row(pat, change=f"Works until: {before} → {params.expiry_label}")
 
 
 def plan(
@@ -204,7 +198,10 @@ def _apply_one(db, action, params: Params, pat, now, ip, detail) -> None:
         )
     elif action == "set_template":
         choice, template_id = params.template
-        set_template_within(db, pat, choice, template_id, now, ip, detail)
+        to_text = template_text(db, choice, template_id)
+        set_template_within(
+            db, pat, choice, template_id, now, ip, f"{detail} → {to_text}"
+        )
     else:
         db.execute(
             "UPDATE pats SET expires_at = ? WHERE id = ?",
@@ -225,10 +222,7 @@ def clean_cleanup_days(value) -> int:
     """:raise ValidationError: not a whole number of days in range."""
     if value in (None, ""):
         return DEFAULT_CLEANUP_DAYS
-    try:
-        days = int(str(value).strip())
-    except ValueError:
-        days = 0
+    days = parse_whole(value) or 0
     if not 1 <= days <= MAX_CLEANUP_DAYS:
         raise ValidationError(
             {"days": f"Enter a number of days from 1 to {MAX_CLEANUP_DAYS}."}

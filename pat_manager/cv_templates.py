@@ -6,6 +6,7 @@ import sqlite3
 
 import sqlite_utils
 
+from . import audit
 from .clock import to_db
 from .db import one, transaction
 from .errors import NotFound, ValidationError
@@ -181,6 +182,17 @@ def delete(
         affected = pats_using(db, user_id, template_id)
         if move_to in (None, "", LEAVE) or not affected:
             target = None
+            for pat in affected:
+                audit.record(
+                    db,
+                    user_id=user_id,
+                    pat=pat,
+                    action="template",
+                    now=now,
+                    ip=ip,
+                    detail=f"template “{template['name']}” deleted; left with none"
+                    " (CV template not found)",
+                )
         elif move_to == "default":
             if default_id in (None, template["id"]):
                 raise ValidationError(

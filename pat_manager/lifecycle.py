@@ -16,37 +16,23 @@ from .pats import (
     EXPIRED,
     HOLDS_SLOT,
     MAX_CUSTOM_DAYS,
+    OVERLAP_CHOICES,
     PAUSED,
     REVOKED,
     check_name_free,
     clean_name,
+    clean_overlap,
     clean_rotation_days,
     get_owned,
+    last_day,
     require_template,
     resolve_expiry,
     resolve_template_choice,
     status,
+    template_text,
 )
-from .text import parse_whole
 
-OVERLAP_CHOICES = {
-    0: "Stop the old token at once",
-    1: "1 hour",
-    24: "24 hours",
-    168: "7 days",
-}
 KEEP = "keep"
-
-
-def clean_overlap(value) -> int:
-    hours = parse_whole(value)
-    if hours not in OVERLAP_CHOICES:
-        raise ValidationError(
-            {
-                "overlap": "Choose how long the old token keeps working: none, 1 hour, 24 hours or 7 days."
-            }
-        )
-    return hours
 
 
 def refuse_unless_holds_slot(pat: dict, now: datetime, field: str = "pat") -> None:
@@ -115,7 +101,10 @@ def edit(
             pat["template_id"],
         ):
             updates["template_choice"], updates["template_id"] = chosen
-            changes.append("template changed")
+            changes.append(
+                f"template {template_text(db, pat['template_choice'], pat['template_id'])}"
+                f" → {template_text(db, *chosen)}"
+            )
     expiry = form.get("expiry") or KEEP
     if expiry != KEEP:
         moment = check(
@@ -126,7 +115,11 @@ def edit(
             stored = to_db(moment) if moment else None
             if stored != pat["expires_at"]:
                 updates["expires_at"] = stored
-                changes.append(f"expires {_day(stored)}")
+                changes.append(
+                    f"works until {last_day(stored, user.timezone)}"
+                    if stored
+                    else "never expires"
+                )
     if "scopes_sent" in form:
         scopes = check("scopes", lambda: access_rules.clean_scopes(form.get("scopes")))
         if scopes is not None and scopes != pat["scopes"]:
@@ -172,7 +165,7 @@ def edit(
         refuse_unless_holds_slot(current, now)
         if "name" in updates:
             check_name_free(db, user.id, updates["name"], now, except_id=pat["id"])
-        require_template(db, updates.get("template_id"))
+        require_template(db, user.id, updates.get("template_id"))
         assignments = ", ".join(f"{column} = ?" for column in updates)
         db.execute(
             f"UPDATE pats SET {assignments} WHERE id = ?",
@@ -188,10 +181,6 @@ def edit(
             detail="; ".join(changes),
         )
     return changes
-
-
-def _day(stored: str | None) -> str:
-    return stored[:10] if stored else "never"
 
 
 def set_paused(
@@ -261,6 +250,7 @@ def recreate_form(pat: dict, now: datetime, tz_name: str | None) -> dict:
         "allowed_networks": "\n".join(filter(None, pat["allowed_networks"].split(","))),
         "allowed_origin": pat["allowed_origin"] or "",
         "rotation_days": pat["rotation_days"] or "",
+        "rotation_overlap_hours": pat["rotation_overlap_hours"],
         "from": pat["id"],
     }
     expires_at = from_db(pat["expires_at"])

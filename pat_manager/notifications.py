@@ -21,6 +21,7 @@ KINDS = {
     "weekly_digest": "Weekly review",
     "rotated": "A PAT was rotated by its policy",
     "slot_request": "An answer to your request for more PATs",
+    "slot_request_open": "A request for more PATs waits for an admin",
 }
 
 

@@ -9,7 +9,7 @@ import sqlite_utils
 
 from . import access_rules, audit, tokens
 from .accounts import User
-from .clock import end_of_day, from_db, local_today, to_db
+from .clock import end_of_day, from_db, local_today, to_db, zone
 from .db import one, transaction
 from .errors import NotFound, PatLimitReached, TemplateNotFound, ValidationError
 from .text import clean_line, parse_id, parse_whole
@@ -122,6 +122,25 @@ def resolve_expiry(
 
 
 ROTATION_CHOICES = (30, 60, 90)
+# How long a replaced token keeps working: none, 1 hour, 24 hours, 7 days.
+OVERLAP_CHOICES = {
+    0: "Stop the old token at once",
+    1: "1 hour",
+    24: "24 hours",
+    168: "7 days",
+}
+DEFAULT_OVERLAP_HOURS = 24
+
+
+def clean_overlap(value) -> int:
+    hours = parse_whole(value)
+    if hours not in OVERLAP_CHOICES:
+        raise ValidationError(
+            {
+                "overlap": "Choose how long the old token keeps working: none, 1 hour, 24 hours or 7 days."
+            }
+        )
+    return hours
 
 
 def clean_rotation_days(value) -> int | None:
@@ -138,11 +157,11 @@ def clean_rotation_days(value) -> int | None:
     return days
 
 
-def describe_settings(pat: dict) -> str:
+def describe_settings(pat: dict, tz_name: str | None) -> str:
     """The PAT's settings in one line, for the audit log."""
     parts = [
         f"template: {pat['template_choice']}",
-        f"expires: {pat['expires_at'][:10] if pat['expires_at'] else 'never'}",
+        f"works until: {last_day(pat['expires_at'], tz_name)}",
         f"scopes: {pat['scopes']}",
     ]
     if pat["allowed_networks"]:
@@ -152,6 +171,33 @@ def describe_settings(pat: dict) -> str:
     if pat["rotation_days"]:
         parts.append(f"rotate every {pat['rotation_days']} days")
     return "; ".join(parts)
+
+
+def last_day(expires_at: str | None, tz_name: str | None) -> str:
+    """The last calendar day a PAT works, in the owner's timezone ("never").
+
+    A date expiry is stored as the midnight that ends the chosen day, which is
+    the next day's date; people chose, and should read, the day itself.
+    """
+    moment = from_db(expires_at)
+    if moment is None:
+        return "never"
+    return (
+        (moment - timedelta(microseconds=1))
+        .astimezone(zone(tz_name))
+        .date()
+        .isoformat()
+    )
+
+
+def template_text(db: sqlite_utils.Database, choice: str, template_id) -> str:
+    """A template choice in words, for audit entries and bulk results."""
+    if choice == "none":
+        return "no template"
+    if choice == "default":
+        return "the account default"
+    row = one(db, "SELECT name FROM cv_templates WHERE id = ?", (template_id,))
+    return f"“{row['name']}”" if row else "a deleted template"
 
 
 def suggested_template_choice(user: User, templates: list[dict]) -> str:
@@ -205,6 +251,7 @@ def create(
     allowed_networks: str | None = "",
     allowed_origin: str | None = None,
     rotation_days=None,
+    rotation_overlap_hours=None,
     ip: str | None = None,
 ) -> NewPat:
     """Create a PAT and return it with its token.
@@ -225,6 +272,14 @@ def create(
         ("allowed_networks", lambda: access_rules.clean_networks(allowed_networks)),
         ("allowed_origin", lambda: access_rules.clean_origin(allowed_origin)),
         ("rotation_days", lambda: clean_rotation_days(rotation_days)),
+        (
+            "overlap",
+            lambda: (
+                DEFAULT_OVERLAP_HOURS
+                if rotation_overlap_hours in (None, "")
+                else clean_overlap(rotation_overlap_hours)
+            ),
+        ),
     ):
         try:
             fields[key] = check()
@@ -242,11 +297,12 @@ def create(
             raise PatLimitReached(limit)
         check_name_free(db, user.id, name, now)
         # It may have been deleted between the form check and this transaction.
-        require_template(db, chosen_template)
+        require_template(db, user.id, chosen_template)
         cursor = db.execute(
             "INSERT INTO pats (user_id, public_id, secret_seed, name, template_choice,"
             " template_id, created_at, expires_at, scopes, allowed_networks,"
-            " allowed_origin, rotation_days) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " allowed_origin, rotation_days, rotation_overlap_hours)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 user.id,
                 public_id,
@@ -260,6 +316,7 @@ def create(
                 fields["allowed_networks"],
                 fields["allowed_origin"],
                 fields["rotation_days"],
+                fields["overlap"],
             ),
         )
         pat = get_owned(db, user.id, cursor.lastrowid)
@@ -270,7 +327,7 @@ def create(
             action="create",
             now=now,
             ip=ip,
-            detail=describe_settings(pat),
+            detail=describe_settings(pat, user.timezone),
         )
     return NewPat(pat=pat, token=tokens.assemble(token_key, public_id, seed))
 
@@ -324,18 +381,28 @@ def set_template(
                 {"template": "This PAT is revoked; create a new PAT instead."}
             )
         set_template_within(
-            db, pat, choice, chosen, now, ip, f"{pat['template_choice']} → {choice}"
+            db,
+            pat,
+            choice,
+            chosen,
+            now,
+            ip,
+            f"{template_text(db, pat['template_choice'], pat['template_id'])}"
+            f" → {template_text(db, choice, chosen)}",
         )
     return get_owned(db, user_id, pat_id)
 
 
-def require_template(db: sqlite_utils.Database, template_id) -> None:
-    """Inside a write transaction: the chosen template still exists.
+def require_template(db: sqlite_utils.Database, user_id: int, template_id) -> None:
+    """Inside a write transaction: the chosen template is still the owner's (ids
+    are reused, so a deleted one's id may now name someone else's).
 
     :raise ValidationError: it was deleted meanwhile.
     """
     if template_id is not None and not one(
-        db, "SELECT 1 AS x FROM cv_templates WHERE id = ?", (template_id,)
+        db,
+        "SELECT 1 AS x FROM cv_templates WHERE id = ? AND user_id = ?",
+        (template_id, user_id),
     ):
         raise ValidationError({"template": "That template does not exist any more."})
 
@@ -351,7 +418,7 @@ def set_template_within(
 ) -> None:
     """Inside the caller's transaction: the PAT's template choice, audited. Every
     path that changes it (the Fix page, bulk, a template's deletion) comes here."""
-    require_template(db, template_id)
+    require_template(db, pat["user_id"], template_id)
     db.execute(
         "UPDATE pats SET template_choice = ?, template_id = ? WHERE id = ?",
         (choice, template_id, pat["id"]),

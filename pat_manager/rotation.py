@@ -12,8 +12,8 @@ from . import audit, notifications, tokens
 from .clock import from_db, to_db
 from .db import transaction
 from .errors import ValidationError
-from .lifecycle import OVERLAP_CHOICES, clean_overlap, refuse_unless_holds_slot
-from .pats import ACTIVE, get_owned, status
+from .lifecycle import refuse_unless_holds_slot
+from .pats import ACTIVE, OVERLAP_CHOICES, clean_overlap, get_owned, status
 
 log = logging.getLogger(__name__)
 
@@ -27,19 +27,37 @@ def rotate(
     now: datetime,
     ip: str | None,
     token_key: bytes,
+    expected_version: str | None = None,
 ) -> tuple[dict, str]:
     """Give the PAT a new secret; return the PAT and its new token.
 
+    expected_version is the `version` of the PAT the form was shown for: a second
+    click, another tab or a reloaded page finds it changed and rotates nothing,
+    instead of handing out a token that the next rotation already replaced.
+
     :raise NotFound: not this user's PAT.
-    :raise ValidationError: a bad overlap, or the PAT is not active.
+    :raise ValidationError: a bad overlap, the PAT is not active, or it was
+        rotated since the form was shown.
     """
     hours = clean_overlap(overlap_hours)
     with transaction(db):
         pat = get_owned(db, user_id, pat_id)
         _refuse_unless_active(pat, now)
+        if expected_version is not None and expected_version != version(pat):
+            raise ValidationError(
+                {
+                    "pat": "This PAT was rotated a moment ago (a second click, another"
+                    " tab or a reloaded page). Use Reveal to see its current token."
+                }
+            )
         rotate_within(db, pat, hours, now=now, ip=ip)
     pat = get_owned(db, user_id, pat_id)
     return pat, tokens.assemble(token_key, pat["public_id"], pat["secret_seed"])
+
+
+def version(pat: dict) -> str:
+    """Which secret the PAT has now: it changes with every rotation."""
+    return pat["rotated_at"] or "original"
 
 
 def _refuse_unless_active(pat: dict, now: datetime) -> None:
@@ -59,16 +77,24 @@ def rotate_within(
 ) -> datetime:
     """Inside the caller's transaction; returns when the old token stops."""
     until = now + timedelta(hours=overlap_hours)
+    # The newest choice holds for every older token too: rotating "at once" after
+    # a 7-day overlap also stops the token replaced a week ago.
+    db.execute(
+        "UPDATE pat_retired_secrets SET valid_until = ? WHERE pat_id = ?"
+        " AND valid_until > ?",
+        (to_db(until), pat["id"], to_db(until)),
+    )
     db.execute(
         "INSERT INTO pat_retired_secrets (public_id, pat_id, secret_seed, retired_at,"
         " valid_until) VALUES (?, ?, ?, ?, ?)",
         (pat["public_id"], pat["id"], pat["secret_seed"], to_db(now), to_db(until)),
     )
-    # token_shown_at is left set: a rotated token is shown inline, never through
-    # the once-only page of a new PAT.
+    # A rotated token is shown inline, never on the once-only page of a new PAT,
+    # so that page's one showing is used up here if it was not yet.
     db.execute(
-        "UPDATE pats SET public_id = ?, secret_seed = ?, rotated_at = ? WHERE id = ?",
-        (tokens.new_public_id(), tokens.new_seed(), to_db(now), pat["id"]),
+        "UPDATE pats SET public_id = ?, secret_seed = ?, rotated_at = ?,"
+        " token_shown_at = COALESCE(token_shown_at, ?) WHERE id = ?",
+        (tokens.new_public_id(), tokens.new_seed(), to_db(now), to_db(now), pat["id"]),
     )
     overlap = (
         f"old token works until {to_db(until)[:16].replace('T', ' ')} UTC"

@@ -11,7 +11,7 @@ from .accounts import User
 from .clock import to_db
 from .db import one, transaction
 from .errors import NotFound, ValidationError
-from .text import clean_block, parse_id
+from .text import clean_block, parse_id, parse_whole
 
 MAX_SLOTS_PER_REQUEST = 10
 REASON_MIN, REASON_MAX = 10, 1000
@@ -19,10 +19,7 @@ ANSWER_MAX = 500
 
 
 def clean_slots(value, field: str = "slots") -> int:
-    try:
-        slots = int(str(value).strip())
-    except ValueError:
-        slots = 0
+    slots = parse_whole(value) or 0
     if not 1 <= slots <= MAX_SLOTS_PER_REQUEST:
         raise ValidationError(
             {field: f"Enter a number of PATs from 1 to {MAX_SLOTS_PER_REQUEST}."}
@@ -48,7 +45,12 @@ def latest_answer(db: sqlite_utils.Database, user_id: int) -> dict | None:
 
 
 def request_more(
-    db: sqlite_utils.Database, user: User, slots, reason: str | None, now: datetime
+    db: sqlite_utils.Database,
+    user: User,
+    slots,
+    reason: str | None,
+    now: datetime,
+    email_enabled: bool = False,
 ) -> dict:
     """Ask the admins for more slots; one open request at a time.
 
@@ -79,6 +81,18 @@ def request_more(
             " VALUES (?, ?, ?, ?)",
             (user.id, slots, reason, to_db(now)),
         )
+        admins = db.execute("SELECT id FROM users WHERE is_admin = 1").fetchall()
+        for (admin_id,) in admins:
+            notifications.notify(
+                db,
+                user_id=admin_id,
+                kind="slot_request_open",
+                title=f"{user.email} asks for {slots} more PAT{'s' if slots != 1 else ''}",
+                body=f"Their reason: {reason} Answer it on the Admin page.",
+                dedupe_key=f"slot_request_open:{cursor.lastrowid}",
+                now=now,
+                email_enabled=email_enabled,
+            )
     return one(db, "SELECT * FROM slot_requests WHERE id = ?", (cursor.lastrowid,))
 
 
@@ -115,13 +129,14 @@ def decide(
     except ValueError as exc:
         raise ValidationError({"answer": str(exc)}) from None
     with transaction(db):
-        row = one(
-            db,
-            "SELECT * FROM slot_requests WHERE id = ? AND status = 'open'",
-            (request_id,),
-        )
+        row = one(db, "SELECT * FROM slot_requests WHERE id = ?", (request_id,))
         if row is None:
             raise NotFound()
+        if row["status"] != "open":
+            # Another admin (or a second click) answered first.
+            raise ValidationError(
+                {"decision": f"This request was already {row['status']}."}
+            )
         db.execute(
             "UPDATE slot_requests SET status = ?, decided_at = ?, decided_by = ?,"
             " granted = ?, answer = ? WHERE id = ?",

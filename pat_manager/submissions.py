@@ -13,7 +13,7 @@ import sqlite_utils
 from .clock import end_of_day, to_db, zone
 from .db import one, transaction
 from .errors import NotFound, TemplateNotFound, ValidationError
-from .text import clean_block, clean_line, parse_day, parse_id
+from .text import clean_block, clean_line, parse_day, parse_id, parse_selection
 from .tokens import redact
 from .urls import normalise
 
@@ -344,19 +344,7 @@ def assign_template(
     chosen = parse_id(template_id)
     if chosen is None:
         raise ValidationError({"template_id": "Choose the template to give them."})
-    wanted = []
-    for raw in ids or ():
-        sub_id = parse_id(raw)
-        if sub_id is None:
-            raise NotFound()
-        if sub_id not in wanted:
-            wanted.append(sub_id)
-    if not wanted:
-        raise ValidationError({"ids": "Select at least one submission first."})
-    if len(wanted) > MAX_ASSIGN:
-        raise ValidationError(
-            {"ids": f"Select at most {MAX_ASSIGN} submissions at once."}
-        )
+    wanted = parse_selection(ids, "submission", MAX_ASSIGN)
     marks = ",".join("?" * len(wanted))
     with transaction(db):
         template = one(

@@ -5,6 +5,8 @@ from __future__ import annotations
 import unicodedata
 from datetime import date
 
+from .errors import ValidationError
+
 MAX_ID = 2**63 - 1
 # Invisible characters that would let two names look identical.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff"))
@@ -92,6 +94,26 @@ def clean_block(value, label: str, max_len: int) -> str:
 def parse_whole(value) -> int | None:
     """A whole number typed into a form or query, or None when it is not one."""
     text = str(value).strip() if value is not None else ""
-    if not text.lstrip("-").isdigit() or len(text) > 12:
+    # ASCII only: int() would also read other scripts' digits.
+    if not (text.isascii() and text.lstrip("-").isdigit()) or len(text) > 12:
         return None
     return int(text)
+
+
+def parse_selection(values, noun: str, most: int) -> list[int]:
+    """Ticked ids from a form, in order, once each (also for history's rows).
+
+    :raise ValidationError: nothing selected, a malformed id, or too many.
+    """
+    values = list(values or ())
+    # Counted before anything else, so a huge list costs nothing to refuse.
+    if len(values) > most:
+        raise ValidationError({"ids": f"Select at most {most} {noun}s at once."})
+    ids = [parse_id(raw) for raw in values]
+    if None in ids:
+        raise ValidationError(
+            {"ids": f"The selection holds something that is not a {noun}."}
+        )
+    if not ids:
+        raise ValidationError({"ids": f"Select at least one {noun} first."})
+    return list(dict.fromkeys(ids))

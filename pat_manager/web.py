@@ -36,6 +36,17 @@ def arg_id(name: str) -> int | None:
     return parse_id(request.args.get(name))
 
 
+def arg_object_id(name: str) -> int | None:
+    """An object id from the query string (None when absent); one that cannot
+    name any object is answered 404, like an object that is not the viewer's."""
+    if request.args.get(name) is None:
+        return None
+    object_id = parse_id(request.args.get(name))
+    if object_id is None:
+        abort(404)
+    return object_id
+
+
 def plural(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 

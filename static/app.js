@@ -75,20 +75,26 @@
   }
   document.addEventListener("DOMContentLoaded", function () { setUpSelectAll(document); });
 
+  // "Select all" is ticked exactly when every PAT box is.
+  function syncSelectAll() {
+    var all = document.querySelector("[data-select-all]");
+    if (!all) return;
+    var list = Array.prototype.slice.call(boxes());
+    all.checked = list.length > 0 && list.every(function (box) { return box.checked; });
+  }
+
   document.addEventListener("change", function (event) {
     var target = event.target;
     if (target.matches("[data-select-all]")) {
       boxes().forEach(function (box) { box.checked = target.checked; });
     } else if (target.matches('input[name="ids"][form="bulk"]')) {
-      var all = document.querySelector("[data-select-all]");
-      if (!all) return;
-      var list = Array.prototype.slice.call(boxes());
-      all.checked = list.length > 0 && list.every(function (box) { return box.checked; });
+      syncSelectAll();
     }
   });
 
   // The bulk review and result move focus to themselves, so keyboard and screen
   // reader users land on what changed.
+  document.addEventListener("htmx:afterSettle", syncSelectAll);
   document.addEventListener("htmx:afterSwap", function (event) {
     if (event.detail.target && event.detail.target.id === "bulk-panel") {
       var result = document.getElementById("bulk-result");

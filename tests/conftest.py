@@ -152,3 +152,13 @@ def user_web(web):
 
 def bearer(token: str) -> dict:
     return {"Authorization": f"Bearer {token}"}
+
+
+@pytest.fixture(scope="session")
+def playwright():
+    """One Playwright driver for the whole run: the browser and the extension
+    tests share it (a second sync driver cannot start inside the first's loop)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as running:
+        yield running

@@ -173,8 +173,10 @@ def test_a_request_from_outside_the_allowed_networks_is_403_and_logged(
     [
         ("", ""),
         ("203.0.113.7", "203.0.113.7/32"),
-        ("203.0.113.9/24, 10.0.0.0/8", "203.0.113.0/24,10.0.0.0/8"),
-        ("2001:db8::1/48\n2001:db8::/48", "2001:db8::/48"),
+        ("203.0.113.0/24, 10.0.0.0/8", "203.0.113.0/24,10.0.0.0/8"),
+        ("2001:db8::/48\n2001:DB8::/48", "2001:db8::/48"),
+        ("::ffff:127.0.0.1", "127.0.0.1/32"),
+        ("::ffff:192.0.2.0/120", "192.0.2.0/24"),
     ],
 )
 def test_networks_are_normalised(text, stored):
@@ -188,6 +190,24 @@ def test_bad_networks_name_the_entry_to_fix(text):
     with pytest.raises(ValidationError) as caught:
         access_rules.clean_networks(text)
     assert "is not a network" in caught.value.fields["allowed_networks"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("203.0.113.9/24", "Write 203.0.113.0/24 for the range, or 203.0.113.9 alone"),
+        ("127.0.0.1/0", "mixes an address and a range"),
+        ("0.0.0.0/0", "allows every address"),
+        ("::/0", "allows every address"),
+        ("::ffff:0:0/95", "mixes an address and a range"),
+        ("::ffff:0.0.0.0/96", "allows every address"),
+        (",".join(f"10.0.{n}.0/24" for n in range(21)), "at most 20 networks"),
+    ],
+)
+def test_ambiguous_or_too_broad_networks_are_refused(text, message):
+    with pytest.raises(ValidationError) as caught:
+        access_rules.clean_networks(text)
+    assert message in caught.value.fields["allowed_networks"]
 
 
 def test_a_bad_network_in_the_form_is_422_and_nothing_is_stored(user_web, db):
@@ -312,10 +332,14 @@ def test_at_the_limit_a_person_asks_for_more_and_an_admin_approves(
     alerts = member.get("/alerts/").get_data(as_text=True)
     assert "You can now have 1 more PAT" in alerts and "One for now." in alerts
     assert "approved: +1 PATs" in member.get("/pats/slots/").get_data(True)
-    # Answered once: a second answer finds no open request.
-    assert (
-        admin.post(f"/admin/requests/{request_id}", {"decision": "decline"}).status_code
-        == 404
+    # Answered once: a second answer (another admin, a second click) says so.
+    late = admin.post(f"/admin/requests/{request_id}", {"decision": "decline"})
+    assert late.status_code == 422
+    assert "This request was already approved." in late.get_data(as_text=True)
+    assert db.execute("SELECT status FROM slot_requests").fetchone()[0] == "approved"
+    # The admin was told of the request when it came in.
+    assert "bob@example.com asks for 2 more PATs" in admin.get("/alerts/").get_data(
+        True
     )
 
 

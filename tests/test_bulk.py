@@ -136,7 +136,7 @@ def test_bulk_with_nothing_selected_is_an_error_not_a_no_op(user_web, db):
 def test_bulk_refuses_bad_actions_and_bad_parameters(user_web, db):
     ids = three(user_web)
     for data, message in (
-        ({"action": "explode"}, "Choose an action"),
+        ({"action": "explode"}, "Choose what to do with the selected PATs"),
         (
             {
                 "action": "set_expiration",
@@ -198,9 +198,10 @@ def test_clean_up_lists_unused_pats_then_revokes_those_still_unused(
     page = user_web.get("/pats/cleanup?days=30").get_data(as_text=True)
     assert "Idle" in page and "Used" not in page
     assert "never used" in page
-    assert "Every active PAT was used" in user_web.get(
-        "/pats/cleanup?days=60"
-    ).get_data(True)
+    assert (
+        "Every active or paused PAT was used within the last 60 days"
+        in user_web.get("/pats/cleanup?days=60").get_data(True)
+    )
 
     # Used between showing the list and confirming it: kept.
     both = {"days": "10", "ids": [str(used_id), str(idle_id)]}

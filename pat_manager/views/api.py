@@ -14,6 +14,7 @@ from ..db import get_db, transaction
 from ..errors import TemplateNotFound, ValidationError
 from ..openapi import SPEC
 from ..security import csrf
+from ..text import parse_whole
 from ..web import client_ip, now, token_key
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -455,8 +456,7 @@ def _page_args() -> tuple[int | None, int]:
     :raise ValidationError: either is malformed.
     """
     errors = {}
-    raw_limit = request.args.get("limit", str(LIST_DEFAULT)).strip()
-    limit = int(raw_limit) if raw_limit.isdigit() and len(raw_limit) <= 4 else 0
+    limit = parse_whole(request.args.get("limit", str(LIST_DEFAULT))) or 0
     if not 1 <= limit <= LIST_MAX:
         errors["limit"] = f"Give a whole number from 1 to {LIST_MAX}."
     before = None

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from .. import audit
 from ..db import get_db
 from ..pats import get_owned
-from ..web import arg_id, owned
+from ..web import arg_id, arg_object_id, owned
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -22,7 +22,7 @@ def _require_login():
 @bp.get("/")
 def index():
     """`before` pages to older entries; `pat` narrows to one PAT."""
-    pat_id = arg_id("pat")
+    pat_id = arg_object_id("pat")
     pat = owned(get_owned, current_user.id, pat_id) if pat_id else None
     before = arg_id("before")
     rows, older = audit.page(get_db(), current_user.id, before=before, pat_id=pat_id)

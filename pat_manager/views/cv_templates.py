@@ -133,10 +133,12 @@ def delete(template_id):
     move_to = request.form.get("move_to") or (
         str(others[0]["id"]) if others else cv_templates.LEAVE
     )
-    if move_to == "template":
-        move_to = request.form.get("move_template_id", "")
     errors = {}
-    if request.method == "POST":
+    if move_to == "template":
+        move_to = request.form.get("move_template_id", "").strip()
+        if request.method == "POST" and not move_to:
+            errors = {"move_to": "Choose the template to move them to."}
+    if request.method == "POST" and not errors:
         try:
             _, moved = cv_templates.delete(
                 db,

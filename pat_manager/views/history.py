@@ -81,7 +81,8 @@ def assign():
         flash(" ".join(exc.fields.values()), "error")
         return redirect(back)
     log.info("history: template given user_id=%s changed=%s", current_user.id, changed)
-    message = f"{plural(changed, 'submission')} now use “{template['name']}”."
+    verb = "uses" if changed == 1 else "use"
+    message = f"{plural(changed, 'submission')} now {verb} “{template['name']}”."
     if skipped:
         message += (
             f" {plural(skipped, 'submission')} already had a template and kept it."

@@ -55,6 +55,12 @@ def edit(pat_id):
     """Rename, change the template, expiry, scopes, networks, extension and
     rotation policy; the token stays the same."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
+    try:
+        lifecycle.refuse_unless_holds_slot(pat, now())
+    except ValidationError as exc:
+        # Nothing to fill in: say so before the form, and offer the way forward.
+        flash(exc.fields["pat"], "info")
+        return _back_to(pat_id)
     values, errors = _edit_values(pat), {}
     if request.method == "POST":
         values = request.form.to_dict()
@@ -74,7 +80,6 @@ def edit(pat_id):
             return _back_to(pat_id)
     context = _form_context(**values)
     context["errors"] = errors
-    context["overlap_choices"] = lifecycle.OVERLAP_CHOICES
     return render_template("pats/edit.html", pat=pat, **context), 422 if errors else 200
 
 
@@ -135,8 +140,9 @@ def rotate(pat_id):
             "state": "confirm-rotate",
             "errors": errors,
             "needs_password": not password_is_fresh(),
-            "overlap": overlap,
-            "overlap_choices": lifecycle.OVERLAP_CHOICES,
+            "overlap_choice": overlap,
+            "overlap_choices": pats.OVERLAP_CHOICES,
+            "version": rotation.version(pat),
         }
         status = 422 if errors else 200
         return page_or_fragment("pats/rotate.html", "pats/_pat.html", status, **context)
@@ -149,6 +155,7 @@ def rotate(pat_id):
             now=now(),
             ip=client_ip(),
             token_key=token_key(),
+            expected_version=request.form.get("version"),
         )
     except ValidationError as exc:
         message = next(iter(exc.fields.values()))

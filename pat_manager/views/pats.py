@@ -32,7 +32,7 @@ from ..clock import from_db, local_today
 from ..db import get_db
 from ..errors import PatLimitReached, ValidationError
 from ..web import (
-    arg_id,
+    arg_object_id,
     client_ip,
     is_htmx,
     no_store,
@@ -123,10 +123,12 @@ def _form_context(**values):
             "expiry": pats.DEFAULT_EXPIRY,
             "template_choice": pats.suggested_template_choice(current_user, templates),
             "scopes": {access_rules.DEFAULT_SCOPES},
+            "rotation_overlap_hours": pats.DEFAULT_OVERLAP_HOURS,
             **values,
         },
         "scope_choices": access_rules.SCOPES,
         "rotation_choices": pats.ROTATION_CHOICES,
+        "overlap_choices": pats.OVERLAP_CHOICES,
         "errors": {},
         "limit_error": None,
     }
@@ -136,7 +138,7 @@ def _form_context(**values):
 def new():
     """The create form; `?from=<id>` fills it with a revoked or expired PAT's
     settings ("create a new PAT with the same settings")."""
-    source_id = arg_id("from")
+    source_id = arg_object_id("from")
     if source_id is None:
         return render_template("pats/new.html", **_form_context())
     source = owned(pats.get_listed, current_user.id, source_id)
@@ -178,6 +180,7 @@ def create():
             allowed_networks=form.get("allowed_networks"),
             allowed_origin=form.get("allowed_origin"),
             rotation_days=form.get("rotation_days"),
+            rotation_overlap_hours=form.get("rotation_overlap_hours"),
             ip=client_ip(),
         )
     except ValidationError as exc:

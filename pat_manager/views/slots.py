@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_required
 
 from .. import slots
@@ -32,7 +40,12 @@ def request_more():
         form = request.form.to_dict()
         try:
             made = slots.request_more(
-                db, current_user, form.get("slots"), form.get("reason"), now()
+                db,
+                current_user,
+                form.get("slots"),
+                form.get("reason"),
+                now(),
+                email_enabled=bool(current_app.config.get("SMTP_URL")),
             )
         except ValidationError as exc:
             errors = exc.fields

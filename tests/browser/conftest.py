@@ -9,7 +9,6 @@ Another test folder reuses all of it with a conftest.py holding
 from __future__ import annotations
 
 import pytest
-from playwright.sync_api import sync_playwright
 
 from tests.browser.support import (
     ConsoleGuard,
@@ -42,12 +41,6 @@ def live_server(tmp_path_factory):
     server.start()
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="session")
-def playwright():
-    with sync_playwright() as running:
-        yield running
 
 
 @pytest.fixture(scope="session")

@@ -30,6 +30,7 @@ PAGES = [
     ("alerts", "/alerts/"),
     ("templates", "/templates/"),
     ("settings", "/settings/"),
+    ("audit", "/audit/"),
 ]
 
 

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 import requests
-from playwright.sync_api import sync_playwright
 
 from tests.conftest import PASSWORD
 from tests.servers import Server, csrf
@@ -24,13 +23,12 @@ CHROMIUM = "/usr/bin/chromium"
 
 
 @pytest.fixture(scope="session")
-def playwright_driver():
+def playwright_driver(playwright):
     if not Path(CHROMIUM).exists():
         pytest.fail(
             f"{CHROMIUM} is missing: apt-get install -y chromium (make test does)"
         )
-    with sync_playwright() as driver:
-        yield driver
+    return playwright
 
 
 class Browser:
