@@ -77,7 +77,7 @@ def edit(
     updates: dict[str, object] = {}
     changes: list[str] = []
 
-    def check(key, fn):
+    def check(fn):
         try:
             return fn()
         except ValidationError as exc:
@@ -85,13 +85,12 @@ def edit(
             return None
 
     if "name" in form:
-        name = check("name", lambda: clean_name(form.get("name")))
+        name = check(lambda: clean_name(form.get("name")))
         if name is not None and name != pat["name"]:
             updates["name"] = name
             changes.append(f"name “{pat['name']}” → “{name}”")
     if "template_choice" in form:
         chosen = check(
-            "template",
             lambda: resolve_template_choice(
                 db, user.id, form.get("template_choice"), form.get("template_id")
             ),
@@ -108,7 +107,6 @@ def edit(
     expiry = form.get("expiry") or KEEP
     if expiry != KEEP:
         moment = check(
-            "expiry",
             lambda: resolve_expiry(expiry, form.get("expires_on"), now, user.timezone),
         )
         if "expiry" not in errors and "expires_on" not in errors:
@@ -120,41 +118,50 @@ def edit(
                     if stored
                     else "never expires"
                 )
-    if "scopes_sent" in form:
-        scopes = check("scopes", lambda: access_rules.clean_scopes(form.get("scopes")))
-        if scopes is not None and scopes != pat["scopes"]:
-            updates["scopes"] = scopes
-            changes.append(f"scopes: {scopes}")
-    if "allowed_networks" in form:
-        networks = check(
+    # The access limits and rotation policy: one column each, cleaned the same way.
+    simple = (
+        (
+            "scopes_sent",
+            "scopes",
+            lambda: access_rules.clean_scopes(form.get("scopes")),
+            lambda value: f"scopes: {value}",
+        ),
+        (
+            "allowed_networks",
             "allowed_networks",
             lambda: access_rules.clean_networks(form.get("allowed_networks")),
-        )
-        if networks is not None and networks != pat["allowed_networks"]:
-            updates["allowed_networks"] = networks
-            changes.append(f"networks: {networks or 'anywhere'}")
-    if "allowed_origin" in form:
-        origin = check(
+            lambda value: f"networks: {value or 'anywhere'}",
+        ),
+        (
+            "allowed_origin",
             "allowed_origin",
             lambda: access_rules.clean_origin(form.get("allowed_origin")),
-        )
-        if "allowed_origin" not in errors and origin != pat["allowed_origin"]:
-            updates["allowed_origin"] = origin
-            changes.append(f"extension: {origin or 'any'}")
-    if "rotation_days" in form:
-        days = check(
-            "rotation_days", lambda: clean_rotation_days(form.get("rotation_days"))
-        )
-        if "rotation_days" not in errors and days != pat["rotation_days"]:
-            updates["rotation_days"] = days
-            changes.append(f"rotate every {days} days" if days else "rotation off")
-    if "rotation_overlap_hours" in form:
-        overlap = check(
-            "overlap", lambda: clean_overlap(form.get("rotation_overlap_hours"))
-        )
-        if overlap is not None and overlap != pat["rotation_overlap_hours"]:
-            updates["rotation_overlap_hours"] = overlap
-            changes.append(f"rotation overlap {OVERLAP_CHOICES[overlap]}")
+            lambda value: f"extension: {value or 'any'}",
+        ),
+        (
+            "rotation_days",
+            "rotation_days",
+            lambda: clean_rotation_days(form.get("rotation_days")),
+            lambda value: f"rotate every {value} days" if value else "rotation off",
+        ),
+        (
+            "rotation_overlap_hours",
+            "rotation_overlap_hours",
+            lambda: clean_overlap(form.get("rotation_overlap_hours")),
+            lambda value: f"rotation overlap {OVERLAP_CHOICES[value]}",
+        ),
+    )
+    for sent, column, clean, describe in simple:
+        if sent not in form:
+            continue
+        try:
+            value = clean()
+        except ValidationError as exc:
+            errors.update(exc.fields)
+            continue
+        if value != pat[column]:
+            updates[column] = value
+            changes.append(describe(value))
     if errors:
         raise ValidationError(errors)
     if not updates:

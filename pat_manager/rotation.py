@@ -113,16 +113,6 @@ def rotate_within(
     return until
 
 
-def overlap_until(db: sqlite_utils.Database, pat_id: int, now: datetime):
-    """When the newest old token stops working, if one still works."""
-    row = db.conn.execute(
-        "SELECT MAX(valid_until) FROM pat_retired_secrets WHERE pat_id = ?"
-        " AND valid_until > ?",
-        (pat_id, to_db(now)),
-    ).fetchone()
-    return from_db(row[0]) if row and row[0] else None
-
-
 def end_overlap(
     db: sqlite_utils.Database, user_id: int, pat_id, *, now: datetime, ip: str | None
 ) -> int:
