@@ -18,6 +18,10 @@
   // (EXPIRY_HEADER in pat_manager/views/api.py; exposed through CORS).
   var EXPIRY_HEADER = "X-PAT-Expires-At";
   var SOON_DAYS = 7;
+  // A request the server has not answered by then is reported, not left spinning.
+  var TIMEOUT_SECONDS = 20;
+  // PAT Manager's answers are small; a huge one is not PAT Manager.
+  var MAX_ANSWER_BYTES = 1024 * 1024;
   var DAY_MS = 24 * 60 * 60 * 1000;
 
   // ---- The server address -------------------------------------------------
@@ -157,6 +161,35 @@
         "without /api/v1 or any page path.",
       { server: server, status: status || null }
     );
+  }
+
+  /** The server sent the request on to another address (http to https, a proxy). */
+  function redirected(server, to) {
+    return problem(
+      "redirected",
+      "The server redirected elsewhere",
+      server + " sent the request on to " + to + ". The extension does not follow that with your PAT.",
+      "If " + to + " is where PAT Manager lives (for example its https:// address), enter that in the extension's options.",
+      { server: server, to: to }
+    );
+  }
+
+  function timedOut(server, limit) {
+    return problem(
+      "timeout",
+      "The server did not answer",
+      server + " did not answer within " + limit + " seconds.",
+      "Check that PAT Manager is running and reachable (open it in a tab), then try again.",
+      { server: server }
+    );
+  }
+
+  function originOf(url) {
+    try {
+      return new URL(url).origin;
+    } catch (e) {
+      return null;
+    }
   }
 
   function seconds(n) {
@@ -358,7 +391,13 @@
   /**
    * Turns a fetch Response into a result (see the top of this file).
    */
-  function interpret(response, server, now) {
+  function interpret(response, server, now, expect) {
+    if (response.redirected && response.url && originOf(response.url) !== originOf(server)) {
+      return Promise.resolve({ ok: false, problem: redirected(server, originOf(response.url) || response.url) });
+    }
+    if (Number(response.headers.get("Content-Length")) > MAX_ANSWER_BYTES) {
+      return Promise.resolve({ ok: false, problem: notPatManager(server, response.status) });
+    }
     var type = (response.headers.get("Content-Type") || "").toLowerCase();
     var expiry = expiryInfo(response.headers.get(EXPIRY_HEADER), now);
     var isJson = type.indexOf("application/json") !== -1 || /\+json/.test(type);
@@ -372,7 +411,9 @@
         })
       : Promise.resolve(null);
     return bodyPromise.then(function (body) {
-      if (response.ok && body && typeof body === "object") {
+      // A success must have the shape this call expects; anything else is not
+      // PAT Manager's answer (and must not be shown as one).
+      if (response.ok && body && typeof body === "object" && (!expect || expect(body))) {
         return {
           ok: true,
           status: response.status,
@@ -404,7 +445,16 @@
       return Promise.resolve({ ok: false, problem: problem("no_token", "No PAT set", "The extension has no PAT to send.", "Paste a PAT from PAT Manager (PATs \u2192 New PAT, or Reveal) into the extension's options.") });
     }
     var headers = { Accept: "application/json", Authorization: "Bearer " + token };
+    // Redirects are followed only to be recognised: the browser drops the PAT
+    // when one leads to another origin, and interpret() refuses the answer.
     var init = { method: options.method || "GET", headers: headers, credentials: "omit", cache: "no-store", redirect: "follow" };
+    var controller = typeof AbortController === "function" ? new AbortController() : null;
+    var limit = options.timeoutSeconds || TIMEOUT_SECONDS;
+    var timer = null;
+    if (controller) {
+      init.signal = controller.signal;
+      timer = setTimeout(function () { controller.abort(); }, limit * 1000);
+    }
     if (options.body !== undefined) {
       headers["Content-Type"] = "application/json";
       init.body = JSON.stringify(options.body);
@@ -414,27 +464,61 @@
     }
     var doFetch = options.fetch || root.fetch.bind(root);
     var url = parsed.base + API_PREFIX + path;
+    var done = function (result) {
+      if (timer) clearTimeout(timer);
+      return result;
+    };
     return doFetch(url, init).then(
       function (response) {
-        return interpret(response, parsed.base, options.now);
+        return interpret(response, parsed.base, options.now, options.expect).then(done, function () {
+          return done({ ok: false, problem: timedOut(parsed.base, limit) });
+        });
       },
       function (err) {
-        return { ok: false, problem: unreachable(parsed.base, err && err.message) };
+        if (err && err.name === "AbortError") {
+          return done({ ok: false, problem: timedOut(parsed.base, limit) });
+        }
+        return done({ ok: false, problem: unreachable(parsed.base, err && err.message) });
       }
     );
   }
 
   function checkToken(settings, options) {
-    return call(settings, "/token", options);
+    var o = Object.assign({}, options || {}, {
+      expect: function (b) {
+        return b.pat && typeof b.pat.name === "string" && b.pat.name.length <= 200 && typeof b.pat.id === "number";
+      },
+    });
+    return call(settings, "/token", o);
   }
 
   function checkDuplicate(settings, jobUrl, options) {
-    return call(settings, "/submissions/check?url=" + encodeURIComponent(jobUrl), options);
+    var o = Object.assign({}, options || {}, {
+      expect: function (b) { return typeof b.submitted === "boolean" && typeof b.count === "number"; },
+    });
+    return call(settings, "/submissions/check?url=" + encodeURIComponent(jobUrl), o);
   }
 
   function submit(settings, job, idempotencyKey, options) {
-    var o = Object.assign({}, options || {}, { method: "POST", body: job, idempotencyKey: idempotencyKey });
+    var o = Object.assign({}, options || {}, {
+      method: "POST",
+      body: job,
+      idempotencyKey: idempotencyKey,
+      expect: function (b) { return typeof b.id === "number" && typeof b.url === "string"; },
+    });
     return call(settings, "/submissions", o);
+  }
+
+  /** The job's address as saved: without its #fragment, which can hold sign-in
+   * tokens and never names another job. */
+  function jobAddress(url) {
+    try {
+      var parsed = new URL(url);
+      parsed.hash = "";
+      return parsed.href;
+    } catch (e) {
+      return String(url || "");
+    }
   }
 
   function newIdempotencyKey() {
@@ -467,6 +551,7 @@
     submit: submit,
     newIdempotencyKey: newIdempotencyKey,
     isSavablePage: isSavablePage,
+    jobAddress: jobAddress,
     formatDate: formatDate,
     formatDateTime: formatDateTime,
   };

@@ -96,6 +96,18 @@
           "In PAT Manager, open PATs and use Fix on \u201c" + pat.name + "\u201d, or set a default CV template."
       );
     }
+    if (Array.isArray(pat.scopes) && pat.scopes.indexOf("submissions:write") === -1) {
+      warnings.push(
+        "This PAT cannot save jobs: it lacks the submissions:write scope. " +
+          "In PAT Manager, edit \u201c" + pat.name + "\u201d and tick submissions:write, or paste a PAT that has it."
+      );
+    }
+    if (pat.old_token === true) {
+      warnings.push(
+        "This is the old token of \u201c" + pat.name + "\u201d, which was rotated: it stops working when the " +
+          "rotation's overlap ends. In PAT Manager, use Reveal on that PAT and paste its new token here."
+      );
+    }
     if (warnings.length) {
       PatUi.showMessage(warningBox, "warn", soon ? "Expires soon" : "Check this PAT", warnings);
     } else {

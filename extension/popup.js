@@ -45,7 +45,7 @@
   }
 
   function job() {
-    var body = { url: tab.url };
+    var body = { url: PatApi.jobAddress(tab.url) };
     var title = titleInput.value.trim();
     var company = companyInput.value.trim();
     if (title) {
@@ -139,7 +139,7 @@
     setBusy(true);
     PatUi.hide(problemBox);
     PatUi.showMessage(statusBox, "info", null, ["Checking whether you saved this job before\u2026"]);
-    PatApi.checkDuplicate(settings, tab.url).then(function (result) {
+    PatApi.checkDuplicate(settings, PatApi.jobAddress(tab.url)).then(function (result) {
       if (!result.ok) {
         setBusy(false);
         fail(result.problem);
@@ -226,7 +226,7 @@
       problemBox.dataset.code = "not_a_job_page";
       return;
     }
-    $("job-url").textContent = tab.url;
+    $("job-url").textContent = PatApi.jobAddress(tab.url);
     titleInput.value = (tab.title || "").slice(0, 300);
     form.hidden = false;
     saveButton.focus();

@@ -16,6 +16,8 @@ SCOPES = {
 }
 DEFAULT_SCOPES = WRITE
 MAX_NETWORKS = 20
+# Ranges broader than these are not a limit worth the name.
+MIN_PREFIX = {4: 8, 6: 16}
 # Origins browsers give extension pages; a web page can never claim one of these.
 EXTENSION_ORIGIN = re.compile(
     r"(chrome|moz|safari-web)-extension://[A-Za-z0-9._-]{1,128}"
@@ -58,7 +60,7 @@ def clean_networks(text: str | None) -> str:
         (203.0.113.9/24: one address or the whole range?), allows everything,
         or there are too many.
     """
-    entries = [e for e in re.split(r"[\s,]+", text or "") if e]
+    entries = list(dict.fromkeys(e for e in re.split(r"[\s,]+", text or "") if e))
     if len(entries) > MAX_NETWORKS:
         raise ValidationError(
             {"allowed_networks": f"List at most {MAX_NETWORKS} networks."}
@@ -66,7 +68,14 @@ def clean_networks(text: str | None) -> str:
     networks = []
     for entry in entries:
         shown = entry[:60]
+        if "%" in entry:
+            # A zone names an interface of one machine; it never matches a client.
+            raise ValidationError(
+                {"allowed_networks": f"“{shown}”: leave out the %zone part."}
+            )
         try:
+            if len(entry) > 60:
+                raise ValueError("too long")
             network = ipaddress.ip_network(entry, strict=False)
         except ValueError:
             raise ValidationError(
@@ -91,11 +100,12 @@ def clean_networks(text: str | None) -> str:
                     f" range, or {entry.split('/')[0]} alone for that one address."
                 }
             )
-        if network.prefixlen == 0:
+        if network.prefixlen < MIN_PREFIX[network.version]:
             raise ValidationError(
                 {
-                    "allowed_networks": f"“{shown}” allows every address. Leave the"
-                    " list empty to allow any network."
+                    "allowed_networks": f"“{shown}” is too broad (at most"
+                    f" /{MIN_PREFIX[network.version]} for IPv{network.version})."
+                    " Leave the list empty to allow any network."
                 }
             )
         if str(network) not in networks:
@@ -129,7 +139,8 @@ def clean_origin(text: str | None) -> str | None:
 
     :raise ValidationError: not an extension origin.
     """
-    origin = (text or "").strip().rstrip("/")
+    # Browsers send extension origins in lower case.
+    origin = (text or "").strip().rstrip("/").lower()
     if not origin:
         return None
     if not EXTENSION_ORIGIN.fullmatch(origin):

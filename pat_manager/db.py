@@ -38,7 +38,14 @@ def close(db: sqlite_utils.Database) -> None:
 
 
 def enable_wal(db: sqlite_utils.Database) -> None:
-    mode = db.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    # Switching a new file to WAL needs it to itself, and SQLite answers "locked"
+    # at once rather than waiting when another connection is busy in it; taking
+    # the writers' flock first makes processes starting together take turns.
+    fcntl.flock(db.write_lock, fcntl.LOCK_EX)
+    try:
+        mode = db.conn.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+    finally:
+        fcntl.flock(db.write_lock, fcntl.LOCK_UN)
     if mode.lower() != "wal":
         raise RuntimeError(f"could not switch the database to WAL mode (got {mode})")
 

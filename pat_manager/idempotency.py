@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 import sqlite_utils
 
 from .clock import to_db
+from .tokens import redact
 
 WINDOW = timedelta(hours=24)
 KEY_MAX = 255
@@ -28,6 +29,9 @@ def clean_key(raw: str) -> str:
         raise ValueError(f"Idempotency-Key must be at most {KEY_MAX} characters.")
     if not (key.isascii() and key.isprintable()):
         raise ValueError("Idempotency-Key must be printable ASCII, such as a UUID.")
+    if redact(key) != key:
+        # Keys are stored as sent; a token must never be one.
+        raise ValueError("Idempotency-Key must not contain a PAT; use a random UUID.")
     return key
 
 

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 
 import sqlite_utils
 
-from . import detectors, idempotency, mailer, notifications, rotation, usage
+from . import detectors, idempotency, mailer, notifications, pats, rotation, usage
 from .clock import from_db, to_db, zone
 from .db import transaction
 
@@ -91,7 +91,6 @@ def expiry_reminders(db, now, config) -> str:
             ):
                 if now < expires_at - timedelta(days=lead):
                     continue
-                local = expires_at.astimezone(zone(tz))
                 told += notifications.notify(
                     db,
                     user_id=user_id,
@@ -99,8 +98,9 @@ def expiry_reminders(db, now, config) -> str:
                     pat_id=pat_id,
                     now=now,
                     title=f"“{name}” expires in {lead} day{'s' if lead != 1 else ''} or less",
-                    body=f"“{name}” expires on {local:%Y-%m-%d %H:%M} ({tz}). Create its "
-                    "replacement now and update your extension, so no submission is refused.",
+                    body=f"“{name}” works until the end of {pats.last_day(expires_text, tz)}"
+                    f" ({tz}). Extend it on the PATs page (Edit), or create its replacement"
+                    " and update your extension, so no submission is refused.",
                     dedupe_key=f"reminder:{pat_id}:{lead}",
                     email_enabled=_email_on(config),
                 )

@@ -27,7 +27,7 @@ def rotate(
     now: datetime,
     ip: str | None,
     token_key: bytes,
-    expected_version: str | None = None,
+    expected_version: str,
 ) -> tuple[dict, str]:
     """Give the PAT a new secret; return the PAT and its new token.
 
@@ -43,7 +43,7 @@ def rotate(
     with transaction(db):
         pat = get_owned(db, user_id, pat_id)
         _refuse_unless_active(pat, now)
-        if expected_version is not None and expected_version != version(pat):
+        if expected_version != version(pat):
             raise ValidationError(
                 {
                     "pat": "This PAT was rotated a moment ago (a second click, another"

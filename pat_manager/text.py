@@ -20,8 +20,13 @@ MIN_YEAR, MAX_YEAR = 1970, 2200
 def parse_id(value) -> int | None:
     """A row id from a form or query value, or None when it is not a valid one."""
     text = str(value or "").strip()
-    # isascii: str.isdigit also accepts digits such as "²" that int() refuses.
-    if not (text.isascii() and text.isdigit()) or not 0 < int(text) <= MAX_ID:
+    # isascii: str.isdigit also accepts digits such as "²" that int() refuses;
+    # the length check comes first, as int() refuses thousands of digits.
+    if (
+        len(text) > len(str(MAX_ID))
+        or not (text.isascii() and text.isdigit())
+        or not 0 < int(text) <= MAX_ID
+    ):
         return None
     return int(text)
 

@@ -73,7 +73,12 @@
       link.hidden = true;
     });
   }
-  document.addEventListener("DOMContentLoaded", function () { setUpSelectAll(document); });
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpSelectAll(document);
+    if (window.matchMedia && window.matchMedia("(max-width: 40rem)").matches) {
+      document.querySelectorAll("details[data-fold-on-phones]").forEach(function (d) { d.open = false; });
+    }
+  });
 
   // "Select all" is ticked exactly when every PAT box is.
   function syncSelectAll() {

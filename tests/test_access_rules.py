@@ -177,6 +177,8 @@ def test_a_request_from_outside_the_allowed_networks_is_403_and_logged(
         ("2001:db8::/48\n2001:DB8::/48", "2001:db8::/48"),
         ("::ffff:127.0.0.1", "127.0.0.1/32"),
         ("::ffff:192.0.2.0/120", "192.0.2.0/24"),
+        # The same entry many times is one entry, not too many.
+        ("203.0.113.7\n" * 25, "203.0.113.7/32"),
     ],
 )
 def test_networks_are_normalised(text, stored):
@@ -197,10 +199,14 @@ def test_bad_networks_name_the_entry_to_fix(text):
     [
         ("203.0.113.9/24", "Write 203.0.113.0/24 for the range, or 203.0.113.9 alone"),
         ("127.0.0.1/0", "mixes an address and a range"),
-        ("0.0.0.0/0", "allows every address"),
-        ("::/0", "allows every address"),
+        ("0.0.0.0/0", "too broad (at most /8 for IPv4)"),
+        ("0.0.0.0/1", "too broad"),
+        ("::/0", "too broad (at most /16 for IPv6)"),
+        ("fe80::1%eth0", "leave out the %zone part"),
+        ("fe80::1%" + "x" * 200_000, "leave out the %zone part"),
+        ("1" * 100, "is not a network"),
         ("::ffff:0:0/95", "mixes an address and a range"),
-        ("::ffff:0.0.0.0/96", "allows every address"),
+        ("::ffff:0.0.0.0/96", "too broad"),
         (",".join(f"10.0.{n}.0/24" for n in range(21)), "at most 20 networks"),
     ],
 )
@@ -246,6 +252,15 @@ def test_a_browser_request_from_another_extension_is_403(app, user_web, db):
     # Scripts and servers send no Origin; the network list is what limits them.
     assert client.get("/api/v1/token", headers=bearer(token)).status_code == 200
     assert outcomes(db, pat_id)[:2] == ["origin_not_allowed", "origin_not_allowed"]
+
+
+def test_an_allowed_origin_is_stored_in_lower_case_as_browsers_send_it():
+    assert (
+        access_rules.clean_origin(
+            EXT.upper().replace("CHROME-EXTENSION", "chrome-extension")
+        )
+        == EXT
+    )
 
 
 @pytest.mark.parametrize(

@@ -301,7 +301,7 @@ def test_email_reminder_arrives_once_even_from_two_processes(tmp_path, smtp_serv
     assert len(subjects) == 1, subjects
     assert (
         "expires in 7 days or less" in subjects[0]
-        and "Create its replacem" in subjects[0]
+        and "create its replacem" in subjects[0]
     )
     assert inbox.messages[0].rcpt_tos == ["mail@example.com"]
 

@@ -197,9 +197,11 @@ def test_htmx_pause_without_the_csrf_header_is_refused(app, user_web, db):
 
 
 def rotate(web, pat_id, overlap, htmx=True, **extra):
-    return web.post(
-        f"/pats/{pat_id}/rotate", {"overlap": str(overlap), **extra}, htmx=htmx
-    )
+    """Submit the rotate form as shown (it names the secret it replaces)."""
+    form = web.get(f"/pats/{pat_id}/rotate", htmx=True).get_data(as_text=True)
+    version = re.search(r'name="version" value="([^"]+)"', form).group(1)
+    data = {"overlap": str(overlap), "version": version, **extra}
+    return web.post(f"/pats/{pat_id}/rotate", data, htmx=htmx)
 
 
 def new_token_in(response) -> str:

@@ -187,3 +187,57 @@ def test_only_ascii_digits_count_for_days_and_limits(app, user_web):
         "/api/v1/submissions?limit=١٠", headers=bearer(token)
     )
     assert listed.status_code == 422
+
+
+def test_a_rotation_without_the_forms_version_rotates_nothing(app, user_web, db):
+    pat_id, token = user_web.new_token()
+    for data in ({"overlap": "24"}, {"overlap": "24", "version": ""}):
+        response = user_web.post(f"/pats/{pat_id}/rotate", data, htmx=True)
+        assert response.status_code == 422
+        assert "Reload the page and rotate again" in response.get_data(True)
+    assert db.execute("SELECT COUNT(*) FROM pat_retired_secrets").fetchone()[0] == 0
+    assert api_reason(app, token) == "ok"
+
+
+def test_a_stale_form_is_refused_before_the_password_is_asked(app, user_web, db, clock):
+    pat_id, _ = user_web.new_token()
+    form = user_web.get(f"/pats/{pat_id}/rotate", htmx=True).get_data(as_text=True)
+    stale = re.search(r'name="version" value="([^"]+)"', form).group(1)
+    rotate(user_web, pat_id, 24)  # another tab
+    clock.advance(minutes=11)  # the password is no longer fresh
+    response = user_web.post(
+        f"/pats/{pat_id}/rotate",
+        {"overlap": "0", "version": stale, "password": "wrong"},
+        htmx=True,
+    )
+    assert response.status_code == 422
+    text = response.get_data(as_text=True)
+    assert "rotated a moment ago" in text and "not right" not in text
+    assert db.execute("SELECT COUNT(*) FROM pat_retired_secrets").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize(
+    "url, data",
+    [
+        ("/pats/bulk", {"action": "pause", "ids": "9" * 5000}),
+        ("/pats/cleanup", {"days": "1", "ids": "9" * 5000}),
+        (
+            "/pats/",
+            {"name": "x", "template_choice": "custom", "template_id": "9" * 5000},
+        ),
+    ],
+)
+def test_ids_with_thousands_of_digits_are_refused_not_crashed(user_web, url, data):
+    assert user_web.post(url, data).status_code == 422
+
+
+def test_an_idempotency_key_that_holds_a_token_is_refused(app, user_web, db):
+    _, token = user_web.new_token()
+    response = app.test_client().post(
+        "/api/v1/submissions",
+        json={"url": "https://jobs.example/1"},
+        headers={**bearer(token), "Idempotency-Key": token},
+    )
+    assert response.status_code == 422
+    assert "must not contain a PAT" in response.get_json()["fields"]["Idempotency-Key"]
+    assert db.execute("SELECT COUNT(*) FROM idempotency_keys").fetchone()[0] == 0

@@ -123,11 +123,31 @@ def resume(pat_id):
     return _set_paused(pat_id, False)
 
 
+def _refuse(pat_id, message: str):
+    """A refused action: the card with the reason (htmx), or the list with it."""
+    if is_htmx():
+        return render_row(pat_id, message=message, status=422)
+    flash(message, "error")
+    return _back_to(pat_id)
+
+
 @bp.route("/<id:pat_id>/rotate", methods=["GET", "POST"])
 def rotate(pat_id):
     """Ask for the overlap (and the password when it is not fresh), then give the
     PAT a new secret and show it inline."""
     pat = owned(pats.get_listed, current_user.id, pat_id)
+    if request.method == "POST" and request.form.get("version") != rotation.version(
+        pat
+    ):
+        # Told before any password step: a form from before another rotation
+        # (a second click, another tab, a reload) must not rotate again.
+        return _refuse(
+            pat_id,
+            "This PAT was rotated a moment ago (a second click, another tab or a"
+            " reloaded page). Use Reveal to see its current token."
+            if request.form.get("version")
+            else "The form was incomplete. Reload the page and rotate again.",
+        )
     errors, refusal = check_typed_password(pat_id, "rotate")
     if refusal is not None:
         return refusal
@@ -155,14 +175,10 @@ def rotate(pat_id):
             now=now(),
             ip=client_ip(),
             token_key=token_key(),
-            expected_version=request.form.get("version"),
+            expected_version=request.form["version"],
         )
     except ValidationError as exc:
-        message = next(iter(exc.fields.values()))
-        if is_htmx():
-            return render_row(pat_id, message=message, status=422)
-        flash(message, "error")
-        return _back_to(pat_id)
+        return _refuse(pat_id, next(iter(exc.fields.values())))
     log.info(
         "PAT rotated: user_id=%s pat_id=%s overlap_hours=%s",
         current_user.id,

@@ -92,7 +92,7 @@ def test_expiry_reminders_appear_as_alerts_and_revoke_from_one(
     expect(page.locator("article.notice--unread")).to_have_count(2)
     target = notices.filter(has_text="“Internship search” expires in 7 days")
     other = notices.filter(has_text="“Temporary sharing” expires in 7 days")
-    expect(target).to_contain_text("Create its replacement now")
+    expect(target).to_contain_text("create its replacement")
     untouched = outer_html(other)
 
     target.locator("text=Revoke this PAT…").click()

@@ -7,6 +7,7 @@ Only loopback servers this suite starts itself are ever reached.
 from __future__ import annotations
 
 import html
+import re
 import shutil
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,6 +16,7 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.browser.support import save_artifacts
 from tests.conftest import PASSWORD
 from tests.servers import Server, csrf
 
@@ -108,9 +110,13 @@ class Browser:
         self.context.close()
 
 
+_BROWSERS = pytest.StashKey[list]()
+
+
 @pytest.fixture
-def browser(playwright_driver, tmp_path):
+def browser(request, playwright_driver, tmp_path):
     opened = Browser(playwright_driver, tmp_path / "profile")
+    request.node.stash.setdefault(_BROWSERS, []).append(opened.context)
     yield opened
     opened.close()
     shutil.rmtree(tmp_path / "profile", ignore_errors=True)
@@ -164,6 +170,12 @@ class App:
         )
         assert response.status_code == 200, response.text[:500]
         return response
+
+    def rotate(self, web: requests.Session, pat_id: int, overlap: str):
+        """Rotate as the card's form does: it names the secret it replaces."""
+        form = web.get(f"{self.base}/pats/{pat_id}/rotate").text
+        version = re.search(r'name="version" value="([^"]+)"', form).group(1)
+        return self.act(web, pat_id, "rotate", overlap=overlap, version=version)
 
     def revoke(self, email: str, token: str) -> None:
         pat_id = self.pat_id(token)
@@ -245,3 +257,18 @@ def job_site():
     site = JobSite()
     yield site
     site.close()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item, call):
+    """Like the browser tests: a failed test leaves a screenshot and the HTML of
+    every extension page and tab under tests/artifacts/."""
+    report = yield
+    contexts = item.stash.get(_BROWSERS, [])
+    if report.failed and report.when == "call" and contexts:
+        saved = save_artifacts(item.nodeid, contexts)
+        if saved:
+            report.sections.append(
+                ("browser artifacts", "\n".join(f"{p}.png / .html" for p in saved))
+            )
+    return report

@@ -162,7 +162,7 @@ def test_every_error_code_has_its_own_message_and_what_to_do(
         "Resume the PAT",
     )
     app.act(owner, limited_id, "resume")
-    app.act(owner, limited_id, "rotate", overlap="0")
+    app.rotate(owner, limited_id, "0")
     replaced = requests.get(api + "/token", headers=limited_auth)
     assert replaced.json()["reason"] == "rotated"
     check(
@@ -411,3 +411,57 @@ def test_success_expiry_and_server_urls_in_a_plain_page(plain_page, app):
     )
     for bad in ["", "ftp://x", "http://u:p@host", "http://host/?a=1", "http://"]:
         assert page.evaluate(parse, bad)["ok"] is False, bad
+
+
+HOSTILE = """async ({kind}) => {
+    const settings = {server: "http://127.0.0.1:9", token: "cvf_x"};
+    const json = (text, extra) => Object.assign({
+        ok: true, status: 200, redirected: false, url: "http://127.0.0.1:9/api/v1/token",
+        headers: new Headers({"Content-Type": "application/json"}),
+        text: () => Promise.resolve(text),
+    }, extra || {});
+    const answers = {
+        // A proxy sent the call on to another origin (the browser dropped the PAT).
+        redirected: () => Promise.resolve(json('{"pat": {"id": 1, "name": "Stolen"}}',
+            {redirected: true, url: "https://elsewhere.example/api/v1/token"})),
+        // 200, but not the shape of PAT Manager's answer.
+        empty: () => Promise.resolve(json("{}")),
+        nullpat: () => Promise.resolve(json('{"pat": null}')),
+        array: () => Promise.resolve(json("[1, 2]")),
+        huge: () => Promise.resolve(json("{}", {headers: new Headers({
+            "Content-Type": "application/json", "Content-Length": "50000000"})})),
+        // Never answers: only the timeout ends it.
+        silent: (url, init) => new Promise((resolve, reject) => {
+            init.signal.addEventListener("abort", () => {
+                const error = new Error("aborted"); error.name = "AbortError"; reject(error);
+            });
+        }),
+    };
+    const result = await PatApi.checkToken(settings, {fetch: answers[kind], timeoutSeconds: 0.2});
+    return result.ok ? "ok" : result.problem.code + " | " + result.problem.message;
+}"""
+
+
+@pytest.mark.parametrize(
+    "kind, expected",
+    [
+        (
+            "redirected",
+            "redirected | http://127.0.0.1:9 sent the request on to https://elsewhere.example",
+        ),
+        ("empty", "not_pat_manager"),
+        ("nullpat", "not_pat_manager"),
+        ("array", "not_pat_manager"),
+        ("huge", "not_pat_manager"),
+        ("silent", "timeout | http://127.0.0.1:9 did not answer within 0.2 seconds"),
+    ],
+)
+def test_hostile_or_silent_servers_get_a_named_problem(plain_page, kind, expected):
+    assert plain_page.evaluate(HOSTILE, {"kind": kind}).startswith(expected)
+
+
+def test_the_job_address_drops_its_fragment(plain_page):
+    address = plain_page.evaluate(
+        "PatApi.jobAddress('https://jobs.example/1?a=b#access_token=secret')"
+    )
+    assert address == "https://jobs.example/1?a=b"
