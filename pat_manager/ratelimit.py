@@ -87,3 +87,23 @@ def hit(db: sqlite_utils.Database, limit: Limit, subject, now: datetime) -> Deci
     """Count one event for `subject`; refused once the window's count passes the limit."""
     with transaction(db):
         return count(db, limit, subject, now)
+
+
+def attempt(
+    db: sqlite_utils.Database, limit: Limit, subject, now: datetime
+) -> Decision:
+    """Count a password attempt before checking it, so attempts made at the same
+    moment cannot all pass the limit; `forgive` takes back one that succeeded,
+    so only failures use up the budget."""
+    return hit(db, limit, subject, now)
+
+
+def forgive(db: sqlite_utils.Database, limit: Limit, subject, now: datetime) -> None:
+    """Take back one `attempt` (pass the same `now`, so it is the same window)."""
+    start, _ = _window(limit, now)
+    with transaction(db):
+        db.conn.execute(
+            "UPDATE rate_limits SET count = count - 1"
+            " WHERE key = ? AND window_start = ? AND count > 0",
+            (_key(limit, subject), start),
+        )

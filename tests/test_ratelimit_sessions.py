@@ -163,3 +163,67 @@ def test_tampered_login_ids_are_anonymous(user_web, app):
         client = app.test_client()
         client.set_cookie("session", cookie)
         assert client.get("/pats/").status_code == 302, forged
+
+
+def _at_once(count, send):
+    import threading
+
+    results, start = [], threading.Barrier(count)
+
+    def run():
+        start.wait()
+        results.append(send())
+
+    threads = [threading.Thread(target=run) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(results)
+
+
+def test_wrong_passwords_sent_at_once_are_checked_no_more_than_the_limit(
+    app, user_web, clock
+):
+    """Each attempt is counted before its password is checked, so simultaneous
+    wrong passwords cannot all slip under the limit."""
+    pat_id, _ = user_web.new_token()
+    clock.advance(minutes=11)
+    cookie = user_web.client.get_cookie("session").value
+    csrf = user_web.csrf_token()
+
+    def send():
+        client = app.test_client()
+        client.set_cookie("session", cookie)
+        return client.post(
+            f"/pats/{pat_id}/reveal",
+            data={"password": "wrong", "csrf_token": csrf},
+            headers={"HX-Request": "true"},
+        ).status_code
+
+    results = _at_once(12, send)
+    assert results == [422] * ratelimit.REVEAL_PASSWORD.max + [429] * (
+        12 - ratelimit.REVEAL_PASSWORD.max
+    )
+
+
+def test_logins_sent_at_once_are_checked_no_more_than_the_limit(app, web):
+    web.register()
+    web.logout()
+
+    def send():
+        return Web(app.test_client()).login(password="wrong").status_code
+
+    results = _at_once(16, send)
+    limit = ratelimit.LOGIN_PER_ACCOUNT.max
+    assert results == [401] * limit + [429] * (16 - limit)
+
+
+def test_right_passwords_do_not_use_up_the_budget(user_web, clock):
+    pat_id, _ = user_web.new_token()
+    for _ in range(ratelimit.REVEAL_PASSWORD.max + 3):
+        clock.advance(minutes=11)
+        response = user_web.post(
+            f"/pats/{pat_id}/reveal", {"password": PASSWORD}, htmx=True
+        )
+        assert response.status_code == 200 and "cvf_" in response.get_data(True)

@@ -106,19 +106,22 @@ def login():
     account_key = hashlib.sha256(accounts.normalize_email(email).encode()).hexdigest()[
         :32
     ]
-    for limit, subject in (
-        (ratelimit.LOGIN_PER_ACCOUNT, account_key),
-        (ratelimit.LOGIN_PER_IP, ip),
-    ):
-        decision = ratelimit.check(db, limit, subject, moment)
-        if not decision.allowed:
-            log.warning("login refused, too many failures (%s) from %s", limit.name, ip)
-            return too_many(decision, "Too many failed log-in attempts.")
+    # Each attempt is counted before the password is checked, so attempts made at
+    # the same moment cannot all slip under the limits; a success is taken back.
+    limits = ((ratelimit.LOGIN_PER_ACCOUNT, account_key), (ratelimit.LOGIN_PER_IP, ip))
+    decisions = [ratelimit.attempt(db, lim, subj, moment) for lim, subj in limits]
+    refused = [d for d in decisions if not d.allowed]
+    if refused:
+        for lim, subj in limits:
+            ratelimit.forgive(db, lim, subj, moment)
+        log.warning("login refused, too many failures from %s", ip)
+        return too_many(
+            max(refused, key=lambda d: d.retry_after),
+            "Too many failed log-in attempts.",
+        )
 
     user = accounts.authenticate(db, email, request.form.get("password", ""))
     if user is None:
-        ratelimit.hit(db, ratelimit.LOGIN_PER_ACCOUNT, account_key, moment)
-        ratelimit.hit(db, ratelimit.LOGIN_PER_IP, ip, moment)
         log.warning("login failed from %s", ip)
         error = "That email and password do not match an account."
         page = render_template(
@@ -126,6 +129,8 @@ def login():
         )
         return page, 401
 
+    for lim, subj in limits:
+        ratelimit.forgive(db, lim, subj, moment)
     _start_session(user, remember=bool(request.form.get("remember")))
     log.info("login: user_id=%s from %s", user.id, client_ip())
     return redirect(next_url or url_for("pats.index"))

@@ -237,18 +237,17 @@ def check_typed_password(pat_id, action: str):
     if request.method != "POST" or "password" not in request.form:
         return {}, None
     db, moment = get_db(), now()
-    decision = ratelimit.check(
-        db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
-    )
+    limit, subject = ratelimit.REVEAL_PASSWORD, current_user.session_id
+    decision = ratelimit.attempt(db, limit, subject, moment)
     if not decision.allowed:
         log.warning(
             "%s refused, too many wrong passwords: user_id=%s", action, current_user.id
         )
         return {}, too_many(decision, "Too many wrong passwords.")
     if accounts.check_password(db, current_user.id, request.form["password"]):
+        ratelimit.forgive(db, limit, subject, moment)
         mark_password_entered()
         return {}, None
-    ratelimit.hit(db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment)
     log.warning(
         "%s: wrong password user_id=%s pat_id=%s", action, current_user.id, pat_id
     )

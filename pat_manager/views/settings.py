@@ -82,9 +82,8 @@ def alerts():
 def change_password():
     """Change the password; every other session of the account ends."""
     db, moment = get_db(), now()
-    decision = ratelimit.check(
-        db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
-    )
+    limit, subject = ratelimit.REVEAL_PASSWORD, current_user.session_id
+    decision = ratelimit.attempt(db, limit, subject, moment)
     if not decision.allowed:
         return too_many(decision, "Too many wrong passwords.")
     try:
@@ -96,11 +95,10 @@ def change_password():
             moment,
         )
     except ValidationError as exc:
-        if "current_password" in exc.fields:
-            ratelimit.hit(
-                db, ratelimit.REVEAL_PASSWORD, current_user.session_id, moment
-            )
+        if "current_password" not in exc.fields:
+            ratelimit.forgive(db, limit, subject, moment)
         return _page(current_user.timezone, password_errors=exc.fields)
+    ratelimit.forgive(db, limit, subject, moment)
 
     log.info(
         "password changed: user_id=%s, %s other session(s) ended",
