@@ -84,11 +84,51 @@ _FORBIDDEN = _described(
     " browser extension, or without the scope the call needs.",
     _error("ip_not_allowed", "origin_not_allowed", "insufficient_scope", scopes=True),
 )
-_SUBMISSION_PAT = {
-    "nullable": True,
+_PAT_REF = {
     "type": "object",
     "required": ["id", "name"],
     "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+}
+# A submission as POST answers it; the list adds needs_template, and its PAT may
+# be gone (deleted with its account's data) where the new one always has one.
+_SUBMISSION = {
+    "type": "object",
+    "required": ["id", "url", "template", "pat", "created_at"],
+    "properties": {
+        "id": {"type": "integer"},
+        "url": {"type": "string"},
+        "title": {"type": "string", "nullable": True},
+        "company": {"type": "string", "nullable": True},
+        "notes": {"type": "string", "nullable": True},
+        "template": _TEMPLATE,
+        "pat": _PAT_REF,
+        "created_at": _TIME,
+        "duplicate_of": {
+            "type": "integer",
+            "nullable": True,
+            "description": "The account's latest submission of the same job in the"
+            " last 30 days.",
+        },
+    },
+}
+_LISTED_SUBMISSION = {
+    **_SUBMISSION,
+    "required": [*_SUBMISSION["required"], "needs_template"],
+    "properties": {
+        **_SUBMISSION["properties"],
+        "needs_template": {"type": "boolean"},
+        # The name it was made with; its id is null once that template is deleted.
+        "template": {
+            "type": "object",
+            "nullable": True,
+            "required": ["id", "name"],
+            "properties": {
+                "id": {"type": "integer", "nullable": True},
+                "name": {"type": "string"},
+            },
+        },
+        "pat": {**_PAT_REF, "nullable": True},
+    },
 }
 
 SPEC = {
@@ -217,46 +257,7 @@ SPEC = {
                                     "properties": {
                                         "submissions": {
                                             "type": "array",
-                                            "items": {
-                                                "type": "object",
-                                                "required": [
-                                                    "id",
-                                                    "url",
-                                                    "template",
-                                                    "needs_template",
-                                                    "pat",
-                                                    "created_at",
-                                                ],
-                                                "properties": {
-                                                    "id": {"type": "integer"},
-                                                    "url": {"type": "string"},
-                                                    "title": {
-                                                        "type": "string",
-                                                        "nullable": True,
-                                                    },
-                                                    "company": {
-                                                        "type": "string",
-                                                        "nullable": True,
-                                                    },
-                                                    "notes": {
-                                                        "type": "string",
-                                                        "nullable": True,
-                                                    },
-                                                    "template": {
-                                                        "nullable": True,
-                                                        "type": "object",
-                                                    },
-                                                    "needs_template": {
-                                                        "type": "boolean"
-                                                    },
-                                                    "pat": _SUBMISSION_PAT,
-                                                    "created_at": _TIME,
-                                                    "duplicate_of": {
-                                                        "type": "integer",
-                                                        "nullable": True,
-                                                    },
-                                                },
-                                            },
+                                            "items": _LISTED_SUBMISSION,
                                         },
                                         "next_cursor": {
                                             "type": "string",
@@ -330,43 +331,7 @@ SPEC = {
                     "201": {
                         "description": "Stored.",
                         "headers": _EXPIRES_HEADER,
-                        "content": {
-                            "application/json": {
-                                "schema": {
-                                    "type": "object",
-                                    "required": [
-                                        "id",
-                                        "url",
-                                        "template",
-                                        "pat",
-                                        "created_at",
-                                    ],
-                                    "properties": {
-                                        "id": {"type": "integer"},
-                                        "url": {"type": "string"},
-                                        "title": {"type": "string", "nullable": True},
-                                        "company": {"type": "string", "nullable": True},
-                                        "notes": {"type": "string", "nullable": True},
-                                        "template": _TEMPLATE,
-                                        "pat": {
-                                            "type": "object",
-                                            "required": ["id", "name"],
-                                            "properties": {
-                                                "id": {"type": "integer"},
-                                                "name": {"type": "string"},
-                                            },
-                                        },
-                                        "created_at": _TIME,
-                                        "duplicate_of": {
-                                            "type": "integer",
-                                            "nullable": True,
-                                            "description": "The account's latest submission "
-                                            "of the same job in the last 30 days.",
-                                        },
-                                    },
-                                }
-                            }
-                        },
+                        "content": {"application/json": {"schema": _SUBMISSION}},
                     },
                     "400": _described(
                         "The body is not valid JSON or could not be read.",

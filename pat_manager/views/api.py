@@ -350,7 +350,7 @@ def _submission_json(row: dict, template: dict | None, pat: dict) -> dict:
         "company": row["company"],
         "notes": row["notes"],
         "template": _template_json(template),
-        "pat": {"id": pat["id"], "name": pat["name"]},
+        "pat": {"id": pat["id"], "name": pat["name"]} if pat else None,
         "created_at": to_api(from_db(row["created_at"])),
         "duplicate_of": row["duplicate_of"],
     }
@@ -483,20 +483,16 @@ def list_submissions():
     return jsonify(
         submissions=[
             {
-                "id": row["id"],
-                "url": row["url"],
-                "title": row["title"],
-                "company": row["company"],
-                "notes": row["notes"],
-                "template": {"id": row["template_id"], "name": row["template_name"]}
-                if row["template_name"] is not None
-                else None,
+                **_submission_json(
+                    row,
+                    {"id": row["template_id"], "name": row["template_name"]}
+                    if row["template_name"] is not None
+                    else None,
+                    {"id": row["pat_id"], "name": row["pat_name"]}
+                    if row["pat_id"] is not None
+                    else None,
+                ),
                 "needs_template": row["template_name"] is None,
-                "pat": {"id": row["pat_id"], "name": row["pat_name"]}
-                if row["pat_id"] is not None
-                else None,
-                "created_at": to_api(from_db(row["created_at"])),
-                "duplicate_of": row["duplicate_of"],
             }
             for row in rows
         ],

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Blueprint, abort, make_response, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from .. import bulk
 from ..db import get_db
 from ..errors import NotFound, ValidationError
-from ..web import client_ip, is_htmx, now, plural
+from ..web import client_ip, is_htmx, now, page_or_fragment, plural
 from .pats import limit_state
 
 bp = Blueprint("bulk", __name__, url_prefix="/pats")
@@ -24,20 +24,20 @@ def _require_login():
     """Bulk actions change the owner's own PATs only."""
 
 
-def _render(page: str, fragment: str, status: int = 200, **context):
-    fragment_wanted = is_htmx()
-    template = fragment if fragment_wanted else page
-    response = make_response(
-        render_template(template, is_fragment=fragment_wanted, **context), status
+def _result(status: int = 200, **context):
+    """The review or result: a page, or for htmx the panel (with the changed
+    cards out of band, which only the fragment carries)."""
+    return page_or_fragment(
+        "pats/bulk.html",
+        "pats/_bulk_result.html",
+        status,
+        is_fragment=is_htmx(),
+        **context,
     )
-    response.vary.add("HX-Request")
-    return response
 
 
 def _error(message: str, status: int = 422):
-    return _render(
-        "pats/bulk.html", "pats/_bulk_result.html", status, error=message, rows=[]
-    )
+    return _result(status, error=message, rows=[])
 
 
 @bp.post("/bulk")
@@ -53,9 +53,7 @@ def run():
     try:
         if form.get("confirm") != "1":
             rows = bulk.plan(db, current_user, action, ids, params, moment)
-            return _render(
-                "pats/bulk.html",
-                "pats/_bulk_result.html",
+            return _result(
                 rows=rows,
                 action=action,
                 label=bulk.ACTIONS[action],
@@ -78,9 +76,7 @@ def run():
         changed,
     )
     active, limit = limit_state()
-    return _render(
-        "pats/bulk.html",
-        "pats/_bulk_result.html",
+    return _result(
         rows=rows,
         action=action,
         label=bulk.ACTIONS[action],

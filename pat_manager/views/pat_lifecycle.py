@@ -90,25 +90,21 @@ def _set_paused(pat_id, paused: bool):
             get_db(), current_user.id, pat_id, paused, now=now(), ip=client_ip()
         )
     except ValidationError as exc:
-        message, kind = exc.fields["pat"], "error"
-    else:
-        log.info(
-            "PAT %s: user_id=%s pat_id=%s",
-            "paused" if paused else "resumed",
-            current_user.id,
-            pat_id,
-        )
-        message, kind = (
-            f"“{pat['name']}” is paused: requests with it are refused until you resume it."
-            if paused
-            else f"“{pat['name']}” works again.",
-            "success",
-        )
+        return _refuse(pat_id, exc.fields["pat"])
+    log.info(
+        "PAT %s: user_id=%s pat_id=%s",
+        "paused" if paused else "resumed",
+        current_user.id,
+        pat_id,
+    )
+    message = (
+        f"“{pat['name']}” is paused: requests with it are refused until you resume it."
+        if paused
+        else f"“{pat['name']}” works again."
+    )
     if is_htmx():
-        if kind == "error":
-            return render_row(pat_id, message=message)
         return render_row(pat_id, oob_flash=message)
-    flash(message, kind)
+    flash(message, "success")
     return _back_to(pat_id)
 
 
